@@ -1,0 +1,56 @@
+# azbackup.vmprep - developer entry points. `make demo` and `make test` are the README's promise.
+SHELL := /bin/bash
+VENV ?= $(CURDIR)/.venv
+BIN := $(VENV)/bin
+export VENV
+export PATH := $(BIN):$(PATH)
+PYTEST := $(BIN)/python -m pytest
+
+.PHONY: help venv lint ruff ansible-lint sanity unit sandbox-test integration roles test demo bench sandbox clean
+
+help:
+	@echo "make demo    - start the local ARM sandbox and run the example playbooks against it"
+	@echo "make test    - everything CI runs: lint, sanity, unit, sandbox, integration and role tests"
+	@echo "make bench   - side-by-side benchmarks with azure.azcollection"
+	@echo "make sandbox - start the ARM sandbox in the foreground"
+
+venv:
+	@scripts/venv.sh
+
+lint: ruff ansible-lint
+
+ruff: venv
+	$(BIN)/ruff check plugins tests scripts
+
+ansible-lint: venv
+	scripts/ansible-lint.sh
+
+sanity: venv
+	scripts/sanity.sh
+
+unit: venv
+	$(PYTEST) -q tests/unit
+
+sandbox-test: venv
+	$(PYTEST) -q tests/sandbox/tests
+
+integration: venv
+	$(PYTEST) -q -p no:cacheprovider tests/integration
+
+roles: venv
+	@if [ -x tests/roles/run.sh ]; then tests/roles/run.sh; else echo "roles: no role tests yet"; fi
+
+test: lint sanity unit sandbox-test integration roles
+	@echo "make test: all suites passed"
+
+demo: venv
+	scripts/demo.sh
+
+bench: venv
+	scripts/bench.sh
+
+sandbox: venv
+	$(BIN)/python tests/sandbox/run.py --state-dir .sandbox --fixtures tests/sandbox/fixtures/seed.json --port 8443
+
+clean:
+	rm -rf build .sandbox tests/output .pytest_cache

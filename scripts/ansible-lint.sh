@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# ansible-lint (production profile) with the collection importable under its own name.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+BIN=${VENV:-$ROOT/.venv}/bin
+mkdir -p build/lint/ansible_collections/azbackup
+ln -sfn "$ROOT" build/lint/ansible_collections/azbackup/vmprep
+export ANSIBLE_COLLECTIONS_PATH="$ROOT/build/lint"
+export ANSIBLE_ROLES_PATH="$ROOT/roles"
+"$BIN/ansible-lint" --profile production --offline

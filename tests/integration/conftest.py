@@ -1,0 +1,128 @@
+"""Integration harness: the collection built and installed from its tarball, run by ansible-playbook against the
+local ARM sandbox over HTTPS, exactly as a user runs it against Azure Stack Hub (cloud_environment = a URL)."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import uuid
+
+import pytest
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+sys.path.insert(0, os.path.join(ROOT, "tests", "sandbox"))
+
+from armsandbox.client import start_sandbox  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def collections_path():
+    """Build the collection with ansible-galaxy and install it from the tarball (no Galaxy access needed)."""
+    out = subprocess.run([os.path.join(ROOT, "scripts", "collection.sh"), "install"], check=True,
+                         capture_output=True, text=True, cwd=ROOT)
+    return out.stdout.strip().splitlines()[-1]
+
+
+@pytest.fixture(scope="session")
+def sandbox_server(tmp_path_factory):
+    handle = start_sandbox(str(tmp_path_factory.mktemp("sandbox")), strict=True)
+    yield handle
+    handle.stop()
+
+
+@pytest.fixture
+def sandbox(sandbox_server):
+    """A clean sandbox per test: empty state, no faults, empty request log."""
+    ctl = sandbox_server.control
+    ctl.reset()
+    ctl.clear_faults()
+    ctl.clear_requests()
+    return sandbox_server
+
+
+class Runner:
+    """Runs tasks of the installed collection through ansible-playbook and returns each task's result."""
+
+    def __init__(self, sandbox, collections_path, tmp_path):
+        self.sandbox = sandbox
+        self.collections_path = collections_path
+        self.tmp_path = tmp_path
+
+    def env(self, **overrides):
+        sb = self.sandbox
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AZURE_")}
+        env.update({
+            "HOME": str(self.tmp_path),
+            "ANSIBLE_COLLECTIONS_PATH": self.collections_path,
+            "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
+            "ANSIBLE_LOCALHOST_WARNING": "false",
+            "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
+            "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
+            "ANSIBLE_NOCOLOR": "1",
+            # What the AWX "Microsoft Azure Resource Manager" credential injects.
+            "AZURE_CLIENT_ID": sb.client_id,
+            "AZURE_SECRET": sb.client_secret,
+            "AZURE_TENANT": sb.tenant_id,
+            "AZURE_SUBSCRIPTION_ID": sb.subscription_id,
+            "AZURE_CLOUD_ENVIRONMENT": sb.url,
+            "REQUESTS_CA_BUNDLE": sb.ca_bundle,
+            "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""),
+        })
+        for key, value in overrides.items():
+            if value is None:
+                env.pop(key, None)
+            else:
+                env[key] = value
+        return env
+
+    def playbook(self, tasks, check=False, diff=False, verbosity=0, env=None, extra_args=(), raw=False):
+        """Run a list of task dicts on localhost; returns (results, completed process)."""
+        play = [{"name": "integration", "hosts": "localhost", "gather_facts": False, "connection": "local",
+                 "tasks": tasks}]
+        path = self.tmp_path / ("play-%s.yml" % uuid.uuid4().hex[:8])
+        path.write_text(json.dumps(play))
+        cmd = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,", str(path)]
+        if check:
+            cmd.append("--check")
+        if diff:
+            cmd.append("--diff")
+        if verbosity:
+            cmd.append("-" + "v" * verbosity)
+        cmd.extend(extra_args)
+        proc = subprocess.run(cmd, env=env or self.env(), capture_output=True, text=True, timeout=600, check=False)
+        if raw:
+            return None, proc
+        try:
+            doc = json.loads(proc.stdout[proc.stdout.index("{"):])
+        except ValueError:
+            raise AssertionError("ansible-playbook output is not JSON:\n%s\n%s" % (proc.stdout[-3000:], proc.stderr[-3000:]))
+        results = []
+        for play_doc in doc.get("plays", []):
+            for task in play_doc.get("tasks", []):
+                results.append(task["hosts"].get("localhost", {}))
+        return results, proc
+
+    def module(self, name, args=None, **kwargs):
+        """Run one module task and return its result dict (failed results are returned, not raised)."""
+        task = {"name": name, "azbackup.vmprep.%s" % name: args or {}, "ignore_errors": True}
+        results, proc = self.playbook([task], **kwargs)
+        assert results, "no task result:\n%s\n%s" % (proc.stdout[-2000:], proc.stderr[-2000:])
+        return results[0]
+
+
+@pytest.fixture
+def run(sandbox, collections_path, tmp_path):
+    return Runner(sandbox, collections_path, tmp_path)
+
+
+def arm_requests(sandbox, writes=None):
+    """ARM requests of the sandbox log (not login, metadata or control traffic)."""
+    out = [r for r in sandbox.control.requests() if r.get("kind") in ("arm", "lro-poll")]
+    if writes is not None:
+        out = [r for r in out if bool(r.get("is_write")) == writes]
+    return out
+
+
+def dedent(text):
+    return textwrap.dedent(text).strip() + "\n"
