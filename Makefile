@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV ?= $(CURDIR)/.venv
 BIN := $(VENV)/bin
 export VENV
-export PATH := $(BIN):$(PATH)
+export PATH := $(BIN):$(subst $(BIN):,,$(PATH))
 PYTEST := $(BIN)/python -m pytest
 
 .PHONY: help venv lint ruff ansible-lint sanity unit sandbox-test integration roles test demo bench sandbox clean
