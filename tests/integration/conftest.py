@@ -36,6 +36,7 @@ def sandbox(sandbox_server):
     """A clean sandbox per test: empty state, no faults, empty request log."""
     ctl = sandbox_server.control
     ctl.reset()
+    ctl.set_strict(True)  # every request body is validated against the Azure specs
     ctl.clear_faults()
     ctl.clear_requests()
     return sandbox_server

@@ -60,3 +60,14 @@ def test_backoff_has_jitter_and_cap():
     s = settings(policy)
     s["history"] = [object()] * 20
     assert policy.get_backoff_time(s) <= 30
+
+
+def test_untrusted_certificate_is_not_retried():
+    import ssl
+
+    policy = _client.retry_policy()
+    inner = ssl.SSLCertVerificationError(1, "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed")
+    err = Exception("connection failed")
+    err.inner_exception = inner
+    s = settings(policy)
+    assert policy.increment(s, error=err) is False
