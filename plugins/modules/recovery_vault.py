@@ -77,8 +77,8 @@ options:
     choices: [Disabled, Unlocked, Locked]
   immutability_lock_confirm:
     description:
-      - Confirms that O(immutability=Locked) is meant. B(Locking is irreversible):
-        the vault can never be made mutable again, and recovery points cannot be deleted before they expire.
+      - Confirms that O(immutability=Locked) is meant. B(Locking is irreversible.) The vault can never be made
+        mutable again, and recovery points cannot be deleted before they expire.
       - Needed whenever O(immutability=Locked) is given, so a copied task cannot lock a vault by accident.
     type: bool
     default: false

@@ -14,8 +14,18 @@ SHAPE = {"id", "name", "location", "resource_group", "provisioning_state", "stor
          "soft_delete", "soft_delete_retention_days", "immutability", "public_network_access", "sku", "tags", "etag"}
 
 
+@pytest.fixture(scope="module")
+def fault_counts():
+    """Faults injected per test in 'faults' mode; short tests may draw none, the module as a whole must draw many."""
+    counts = {}
+    yield counts
+    if counts:
+        hit = [name for name, count in counts.items() if count]
+        assert len(hit) * 3 >= len(counts) * 2, "too few tests saw an injected fault: %s" % counts
+
+
 @pytest.fixture(params=["clean", "faults"])
-def mode(request, sandbox):
+def mode(request, sandbox, fault_counts):
     """The group every test uses; in 'faults' mode ~30% of ARM requests and LRO polls fail transiently."""
     sandbox.control.load_fixtures({"resource_groups": [{"name": RG, "location": "westeurope"}]})
     if request.param == "faults":
@@ -23,7 +33,7 @@ def mode(request, sandbox):
                                    seed=sum(map(ord, request.node.name)))
     yield request.param
     if request.param == "faults":
-        assert any(r.get("fault") for r in sandbox.control.requests()), "the fault profile injected nothing"
+        fault_counts[request.node.name] = sum(1 for r in sandbox.control.requests() if r.get("fault"))
 
 
 @pytest.fixture
@@ -357,3 +367,85 @@ def test_info_lookups(run, sandbox, group):
     no_group = run.module("recovery_vault_info", {"resource_group": "rg-gone"})
     assert_failed(no_group, "rg-gone")
     assert no_group["error_code"] == "ResourceGroupNotFound"
+
+
+# ---- playbooks/vaults.yml -----------------------------------------------------------------------------------------
+
+INVENTORY = """
+vms:
+  hosts:
+    vm-web-1: {location: westeurope, ansible_host: 192.0.2.10}
+    vm-web-2: {location: westeurope, ansible_host: 192.0.2.11}
+    vm-db-1: {azure_location: North Europe, location: somewhere-else, ansible_host: 192.0.2.12}
+    vm-app-1: {location: swedencentral, ansible_host: 192.0.2.13}
+unplaced:
+  hosts:
+    laptop: {ansible_host: 192.0.2.99}
+"""
+
+
+def run_vaults_playbook(run, tmp_path, extra_vars, check=False):
+    import os
+    import subprocess
+    import sys
+
+    inventory = tmp_path / "inventory.yml"
+    inventory.write_text(INVENTORY)
+    cmd = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", str(inventory),
+           "azbackup.vmprep.vaults", "-e", json.dumps(extra_vars)]
+    if check:
+        cmd.append("--check")
+    proc = subprocess.run(cmd, env=run.env(), capture_output=True, text=True, timeout=600, check=False)
+    doc = json.loads(proc.stdout[proc.stdout.index("{"):])
+    return doc, proc
+
+
+def vault_task(doc):
+    for task in doc["plays"][0]["tasks"]:
+        if task["task"]["name"] == "Ensure a vault in each region":
+            return task["hosts"]
+    raise AssertionError("no vault task in %s" % json.dumps(doc)[:2000])
+
+
+def test_vaults_playbook_one_vault_per_region(run, sandbox, group, tmp_path):
+    extra = {"azbackup_vault_resource_group": RG, "azbackup_vault_hosts": "vms",
+             "azbackup_vault_storage_redundancy": "LocallyRedundant", "azbackup_vault_tags": {"purpose": "vm-backup"}}
+    doc, proc = run_vaults_playbook(run, tmp_path, extra, check=True)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert served(sandbox, writes=True) == []
+
+    doc, proc = run_vaults_playbook(run, tmp_path, extra)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    hosts = vault_task(doc)
+    assert len(hosts) == 1  # run_once: one host ran the loop, on the controller
+    results = next(iter(hosts.values()))["results"]
+    assert [(r["region"], r["vault"]["name"], r["changed"]) for r in results] == [
+        ("northeurope", "rsv-backup-northeurope", True),
+        ("swedencentral", "rsv-backup-swedencentral", True),
+        ("westeurope", "rsv-backup-westeurope", True),
+    ]
+    assert all(r["vault"]["storage_redundancy"] == "LocallyRedundant" for r in results)
+    assert all(r["vault"]["tags"] == {"purpose": "vm-backup"} for r in results)
+    assert len(served(sandbox, method="PUT")) == 3
+
+    since = mark(sandbox)
+    doc, proc = run_vaults_playbook(run, tmp_path, extra)
+    assert proc.returncode == 0
+    assert not any(r["changed"] for r in next(iter(vault_task(doc).values()))["results"])
+    assert served(sandbox, since, writes=True) == [] and len(served(sandbox, since)) == 3
+
+
+def test_vaults_playbook_region_list_and_missing_group(run, sandbox, group, tmp_path):
+    extra = {"azbackup_vault_resource_group": RG, "azbackup_vault_hosts": "unplaced",
+             "azbackup_vault_regions": ["West Europe", "westeurope"], "azbackup_vault_name_pattern": "rsv-{{ region }}-01"}
+    doc, proc = run_vaults_playbook(run, tmp_path, extra)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    results = next(iter(vault_task(doc).values()))["results"]
+    assert [r["vault"]["name"] for r in results] == ["rsv-westeurope-01"]
+
+    # No region anywhere and no resource group: a clear message, no request.
+    since = mark(sandbox)
+    doc, proc = run_vaults_playbook(run, tmp_path, {"azbackup_vault_hosts": "unplaced"})
+    assert proc.returncode != 0
+    assert "azbackup_vault_resource_group" in proc.stdout and "azbackup_vault_regions" in proc.stdout
+    assert served(sandbox, since) == []
