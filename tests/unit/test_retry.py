@@ -51,7 +51,7 @@ def test_throttling_and_5xx_are_retried():
 def test_backoff_has_jitter_and_cap():
     policy = _client.retry_policy()
     values = set()
-    for _ in range(20):
+    for _unused in range(20):
         s = settings(policy)
         s["history"] = [object()] * 4
         values.add(round(policy.get_backoff_time(s), 4))
