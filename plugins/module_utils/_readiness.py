@@ -105,7 +105,7 @@ def provisioning_state(vm, view):
     for status in statuses(view):
         code = (status.get("code") or "").lower()
         if code.startswith("provisioningstate/"):
-            return code.split("/", 1)[1]
+            return code.split("/")[1]
     return (props(vm).get("provisioningState") or "").lower()
 
 
