@@ -675,13 +675,49 @@ def select_vaults(all_vaults, opts):
 
 # ---- reading Azure ------------------------------------------------------------------------------
 
-class Reader(object):
-    """The ARM reads of one run: list pages and per-VM GETs, counted, with a bounded pool of threads."""
+# The SDK's own request builders give path and api-version; the answers are read as JSON, because turning thousands
+# of VMs into SDK models and back costs more time than the requests themselves.
+_COMPUTE = "azure.mgmt.compute.operations._operations"
+_NETWORK = "azure.mgmt.network.operations._operations"
+_VAULTS = "azure.mgmt.recoveryservices.operations._operations"
+LISTS = {
+    # kind: (client, SDK module, builder for one resource group, builder for the subscription)
+    "vms": ("compute", _COMPUTE, "build_virtual_machines_list_request", "build_virtual_machines_list_all_request"),
+    "nics": ("network", _NETWORK, "build_network_interfaces_list_request", "build_network_interfaces_list_all_request"),
+    "nsgs": ("network", _NETWORK, "build_network_security_groups_list_request",
+             "build_network_security_groups_list_all_request"),
+    "vnets": ("network", _NETWORK, "build_virtual_networks_list_request", "build_virtual_networks_list_all_request"),
+    "vaults": ("recovery_services", _VAULTS, None, "build_vaults_list_by_subscription_id_request"),
+}
 
-    def __init__(self, clients, max_concurrency=16, to_dict=None):
+
+def _builder(module_name, name):
+    import importlib
+
+    return getattr(importlib.import_module(module_name), name)
+
+
+def _raise_for(response):
+    """The SDK's exception for an ARM error answer (what its operations raise)."""
+    from azure.core.exceptions import (ClientAuthenticationError, HttpResponseError, ResourceExistsError,
+                                       ResourceNotFoundError, map_error)
+    from azure.mgmt.core.exceptions import ARMErrorFormat
+
+    map_error(status_code=response.status_code, response=response,
+              error_map={401: ClientAuthenticationError, 404: ResourceNotFoundError, 409: ResourceExistsError})
+    raise HttpResponseError(response=response, error_format=ARMErrorFormat)
+
+
+class Reader(object):
+    """The ARM reads of one run: list pages and per-VM GETs, counted, with a bounded pool of threads.
+
+    Every request goes through the pipeline of the shared client layer's SDK clients (authentication, retries on
+    429/5xx honouring Retry-After, user agent), with `send_request`.
+    """
+
+    def __init__(self, clients, max_concurrency=16):
         self.clients = clients
         self.max_concurrency = max_concurrency
-        self._to_dict = to_dict
         self._lock = threading.Lock()
         self.requests = 0
 
@@ -689,15 +725,40 @@ class Reader(object):
         with self._lock:
             self.requests += 1
 
-    def _json(self, model):
-        if self._to_dict is not None:
-            return self._to_dict(model)
-        from ansible_collections.azbackup.vmprep.plugins.module_utils._client import to_dict
+    def _client(self, name):
+        return getattr(self.clients, name)()
 
-        return to_dict(model)
+    def warm(self, names=("compute", "network", "recovery_services")):
+        """Build the SDK clients (and discover the cloud) once, before threads share them."""
+        for name in names:
+            self._client(name)
 
-    def _list(self, pager_factory, *args, **kwargs):
-        return [self._json(item) for item in pager_factory(*args, raw_response_hook=self._hook, **kwargs)]
+    def _send(self, client, request):
+        response = client.send_request(request, raw_response_hook=self._hook)
+        if response.status_code != 200:
+            _raise_for(response)
+        return response.json()
+
+    def _pages(self, client, request):
+        from azure.core.rest import HttpRequest
+
+        items = []
+        while request is not None:
+            body = self._send(client, request) or {}
+            items.extend(body.get("value") or [])
+            link = body.get("nextLink")
+            request = HttpRequest("GET", link) if link else None
+        return items
+
+    def list(self, kind, rg=None, **query):
+        """Every item of a list (all its pages), of one resource group or of the subscription."""
+        client_name, module_name, by_group, by_subscription = LISTS[kind]
+        sub = self.clients.subscription_id
+        if rg:
+            request = _builder(module_name, by_group)(resource_group_name=rg, subscription_id=sub)
+        else:
+            request = _builder(module_name, by_subscription)(subscription_id=sub, **query)
+        return self._pages(self._client(client_name), request)
 
     def map(self, func, items):
         items = list(items)
@@ -706,40 +767,35 @@ class Reader(object):
         with ThreadPoolExecutor(max_workers=min(self.max_concurrency, len(items))) as pool:
             return list(pool.map(func, items))
 
-    # Each reader below is one list (all its pages) or one GET.
     def vms(self, rg=None):
-        ops = self.clients.compute().virtual_machines
-        return self._list(ops.list, rg) if rg else self._list(ops.list_all)
+        return self.list("vms", rg)
 
     def status_views(self):
         """Instance views of every VM of the subscription from ListAll?statusOnly=true: {vm id: view}."""
-        ops = self.clients.compute().virtual_machines
         out = {}
-        for vm in self._list(ops.list_all, status_only="true"):
+        for vm in self.list("vms", status_only="true"):
             view = props(vm).get("instanceView")
             if vm.get("id") and view:
                 out[vm["id"].lower()] = view
         return out
 
     def instance_view(self, vm):
-        ref = parse_id(vm.get("id"))
-        ops = self.clients.compute().virtual_machines
-        return self._json(ops.instance_view(ref["resource_group"], vm.get("name"), raw_response_hook=self._hook))
+        build = _builder(_COMPUTE, "build_virtual_machines_instance_view_request")
+        request = build(resource_group_name=parse_id(vm.get("id"))["resource_group"], vm_name=vm.get("name"),
+                        subscription_id=self.clients.subscription_id)
+        return self._send(self._client("compute"), request)
 
     def nics(self, rg=None):
-        ops = self.clients.network().network_interfaces
-        return self._list(ops.list, rg) if rg else self._list(ops.list_all)
+        return self.list("nics", rg)
 
     def nsgs(self, rg=None):
-        ops = self.clients.network().network_security_groups
-        return self._list(ops.list, rg) if rg else self._list(ops.list_all)
+        return self.list("nsgs", rg)
 
     def vnets(self, rg=None):
-        ops = self.clients.network().virtual_networks
-        return self._list(ops.list, rg) if rg else self._list(ops.list_all)
+        return self.list("vnets", rg)
 
     def vaults(self):
-        return self._list(self.clients.recovery_services().vaults.list_by_subscription_id)
+        return self.list("vaults")
 
 
 def _needs_view_get(vm, view):
@@ -764,6 +820,7 @@ def gather(reader, opts):
     """Read every fact the checks need. Returns (vms, views, nics, vnets, nsgs, all_vaults)."""
     rg = opts["resource_group"]
     subscription_wide = rg is None
+    reader.warm()
     tasks = {"vms": lambda: reader.vms(rg), "vaults": reader.vaults}
     if subscription_wide:
         tasks.update(views=_status_views_or_none(reader), nics=reader.nics, nsgs=reader.nsgs, vnets=reader.vnets)

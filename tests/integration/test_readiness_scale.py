@@ -1,0 +1,33 @@
+"""Scale of backup_readiness_info: 50 and 1,000 VMs with 50 ms latency per request.
+
+Asserted: request counts (at most 1.1 ARM requests per VM; lists only where the subscription-wide list carries the
+instance views; at most one instance-view GET per VM). Times are printed, never asserted.
+"""
+
+import pytest
+from readiness_bench import line, measure
+
+
+@pytest.mark.parametrize("n", [50, 1000])
+def test_subscription_scope(collections_path, sandbox, capsys, n):
+    figures = measure(collections_path, sandbox, n, "subscription")
+    with capsys.disabled():
+        print("\n" + line(figures))
+    assert figures["vms"] == n
+    assert figures["requests"] <= 1.1 * n
+    # Instance views came with ListAll?statusOnly=true: list pages only, no GET per VM.
+    assert figures["instance_view_gets"] == 0
+    assert figures["module_reported_requests"] == figures["requests"]
+    assert figures["summary"]["pass"] + figures["summary"]["warn"] + figures["summary"]["fail"] == n
+
+
+@pytest.mark.parametrize("n", [50, 1000])
+def test_one_resource_group(collections_path, sandbox, capsys, n):
+    figures = measure(collections_path, sandbox, n, "one-group")
+    with capsys.disabled():
+        print("\n" + line(figures))
+    assert figures["vms"] == n
+    assert figures["requests"] <= 1.1 * n
+    assert figures["instance_view_gets"] == n  # one per VM, never one per VM per check
+    names = [vm["name"] for vm in figures["result"]["vms"]]
+    assert len(set(names)) == n
