@@ -619,6 +619,8 @@ def validate(params):
     for i, vault in enumerate(vaults):
         if not vault.get("name") or not vault.get("resource_group"):
             raise AzbError("vaults[%d] needs both name and resource_group." % i)
+    if vaults and params.get("vault_regions"):
+        raise AzbError("vaults and vault_regions are mutually exclusive: name the vaults, or give their regions.")
     regions = [region_key(r) for r in params.get("vault_regions") or []]
     for raw, region in zip(params.get("vault_regions") or [], regions, strict=True):
         if not _REGION.match(region):
