@@ -369,9 +369,9 @@ def _ports_match(p, port):
     for value in (str(r).strip() for r in ranges if r not in (None, "")):
         if value == "*":
             return True
-        low, _, high = value.partition("-")
+        low, high = value.split("-", 1) if "-" in value else (value, value)
         try:
-            if int(low) <= port <= int(high or low):
+            if int(low) <= port <= int(high):
                 return True
         except ValueError:
             continue
@@ -476,12 +476,12 @@ def check_outbound(facts, opts):
         return result(check, "warn", "NSG %s cannot be read, so the outbound path is unknown."
                       % parse_id(facts["missing_nsgs"][0])["name"],
                       "Give the identity Reader on the NSG's resource group.")
-    layers = [(name, nsg) for name, nsg in (("NIC", primary["nsg"]), ("subnet", primary["subnet_nsg"])) if nsg]
+    layers = [nsg for nsg in (primary["nsg"], primary["subnet_nsg"]) if nsg]
     if not layers:
         return result(check, "pass", "No NSG on the NIC or its subnet: outbound TCP 443 is open.")
     allowed_by = []
     doubtful = []
-    for _layer, nsg in layers:
+    for nsg in layers:
         access, rule, maybe = evaluate_nsg(nsg, region, primary["ip"], primary["asgs"])
         doubtful.extend((nsg, r) for r in maybe)
         if access != "Allow":

@@ -118,7 +118,7 @@ def line(figures):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--sizes", default="50,1000")
     parser.add_argument("--latency-ms", type=int, default=50)
     parser.add_argument("--scenarios", default=",".join(SCENARIOS))
