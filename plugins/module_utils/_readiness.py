@@ -199,8 +199,9 @@ def _backup_extension(facts):
         kind = (props(ext).get("type") or "").lower()
         if kind in BACKUP_EXTENSIONS or (ext.get("name") or "").lower() in BACKUP_EXTENSIONS:
             state = (props(ext).get("provisioningState") or "").lower()
-            return ext.get("name") or kind, [{"code": "ProvisioningState/" + state, "displayStatus": state,
-                                               "level": "Error" if state == "failed" else "Info"}], "model"
+            status = {"code": "ProvisioningState/" + state, "displayStatus": state,
+                      "level": "Error" if state == "failed" else "Info"}
+            return ext.get("name") or kind, [status], "model"
     return None, [], None
 
 

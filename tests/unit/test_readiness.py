@@ -133,8 +133,9 @@ def test_agent_pass_warn_fail():
 
 
 def test_agent_minimum_per_os():
-    windows = facts(vm(os_type="Windows"), view(agent="2.7.41491.949", os_name="Windows Server 2016 Datacenter",
-                                                  os_version="Microsoft Windows NT 10.0.14393.0"))
+    windows_view = view(agent="2.7.41491.949", os_name="Windows Server 2016 Datacenter",
+                        os_version="Microsoft Windows NT 10.0.14393.0")
+    windows = facts(vm(os_type="Windows"), windows_view)
     assert outcome("agent", windows)["result"] == "fail"
     opts = dict(OPTS, min_agent_version={"linux": "2.2.53.1", "windows": "2.7.41491.900"})
     assert outcome("agent", windows, opts)["result"] == "pass"
