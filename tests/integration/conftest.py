@@ -41,9 +41,10 @@ def pytest_terminal_summary(terminalreporter, config):
 
 
 @pytest.fixture(scope="session")
-def collections_path():
+def collections_path(tmp_path_factory):
     """Build the collection with ansible-galaxy and install it from the tarball (no Galaxy access needed)."""
-    out = subprocess.run([os.path.join(ROOT, "scripts", "collection.sh"), "install"], check=True,
+    dest = str(tmp_path_factory.mktemp("collections"))
+    out = subprocess.run([os.path.join(ROOT, "scripts", "collection.sh"), "install", dest], check=True,
                          capture_output=True, text=True, cwd=ROOT)
     return out.stdout.strip().splitlines()[-1]
 
