@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import arm_requests
+from conftest import ROOT, arm_requests
 from nsg_helpers import NSG, RG, SEED, load_nsg, rules_by_name, shape, task, writes
 
 NSG_GET = [("GET", "nsg")]
@@ -399,3 +399,48 @@ def test_rule_info_filters(run, sandbox):
     assert result["rules"][0]["destination_port_ranges"] == ["22"]
     result = run.module("nsg_rule_info", {"resource_group": RG, "security_group": "missing"})
     assert result.get("failed") and "was not found" in result["msg"] and result["status_code"] == 404
+
+
+# ---- playbooks --------------------------------------------------------------------------------------------------
+
+
+def _playbook(run, name, extra_vars=None):
+    cmd = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,",
+           os.path.join(ROOT, "playbooks", name)]
+    if extra_vars:
+        cmd += ["-e", json.dumps(extra_vars)]
+    env = run.env(ANSIBLE_PYTHON_INTERPRETER=sys.executable)
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600, check=False)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    doc = json.loads(proc.stdout[proc.stdout.index("{"):])
+    return {t["task"]["name"]: t["hosts"]["localhost"] for t in doc["plays"][0]["tasks"]}
+
+
+def test_playbooks_against_the_seed(run, sandbox):
+    sandbox.control.load_fixtures(SEED)
+    tasks = _playbook(run, "network_service_tags.yml")
+    applied = tasks["Allow outbound HTTPS to Storage.<region>, AzureBackup and AzureActiveDirectory"]
+    assert applied["changed"] and [len(r["created"]) for r in applied["results"]] == [3, 3]
+    weu, neu = rules_by_name(sandbox, "nsg-app"), rules_by_name(sandbox, "nsg-app-neu")
+    # nsg-app has the proxy exception at outbound 200: the new rules take the next free priorities.
+    assert [weu["AzureBackup-%s" % n]["priority"] for n in ("Storage", "Service", "EntraID")] == [201, 202, 203]
+    assert [neu["AzureBackup-%s" % n]["priority"] for n in ("Storage", "Service", "EntraID")] == [200, 201, 202]
+    assert weu["AzureBackup-Storage"]["destinationAddressPrefix"] == "Storage.WestEurope"
+    assert neu["AzureBackup-Storage"]["destinationAddressPrefix"] == "Storage.NorthEurope"
+    assert weu["AzureBackup-EntraID"]["destinationPortRange"] == "443"
+    assert {"AllowSshFromBastion", "AllowProxyToInternet", "DenyInternetOutbound"} <= set(weu)
+    sandbox.control.clear_requests()
+    tasks = _playbook(run, "network_service_tags.yml")
+    assert not any(t.get("changed") for t in tasks.values())
+    assert writes(sandbox) == []
+
+    # Option 2: the seed already has the proxy exception; another NSG gets it.
+    sandbox.control.clear_requests()
+    tasks = _playbook(run, "network_proxy.yml")
+    assert tasks["Allow the proxy VM to reach the Internet"]["changed"] is False and writes(sandbox) == []
+    # (Outbound 200 on nsg-app-neu went to the service-tag rules above, so this one takes 250.)
+    tasks = _playbook(run, "network_proxy.yml", {"azbackup_nsgs": [{"resource_group": "rg-backup-neu",
+                                                                    "name": "nsg-app-neu"}], "azbackup_proxy_priority": 250})
+    assert tasks["Allow the proxy VM to reach the Internet"]["changed"]
+    props = rules_by_name(sandbox, "nsg-app-neu")["AllowProxyToInternet"]
+    assert (props["sourceAddressPrefix"], props["destinationPortRange"], props["priority"]) == ("10.0.0.5/32", "80-443", 250)

@@ -30,7 +30,7 @@ def _results(proc):
     try:
         doc = json.loads(out[out.index("{"):])
     except ValueError:
-        raise AssertionError("not JSON:\n%s\n%s" % (out[-3000:], err[-3000:]))
+        raise AssertionError("not JSON (rc %s):\n%s\n%s" % (proc.returncode, out[-3000:], err[-6000:]))
     results = {}
     for task_doc in doc["plays"][0]["tasks"]:
         results.update(task_doc["hosts"])
@@ -71,11 +71,11 @@ def test_concurrent_nsg_rule_forks_and_nsg_rules_runs(run, sandbox):
     forks = results[0]
     assert len(forks) == PARALLEL
     for host, result in forks.items():
-        assert result.get("changed") and not result.get("failed"), (host, result)
+        assert result.get("changed") and not result.get("failed"), (host, result.get("msg"), result)
     attempts = []
     for (_rules, _play), result in zip(batch_plays, results[1:]):
         result = result["localhost"]
-        assert result.get("changed") and not result.get("failed"), result
+        assert result.get("changed") and not result.get("failed"), (result.get("msg"), result)
         attempts.append(result["attempts"])
 
     state = rules_by_name(sandbox)
@@ -150,4 +150,4 @@ def test_everything_converges_with_30_percent_transient_faults(run, sandbox):
     sandbox.control.clear_requests()
     again, _ = run.playbook(tasks[:4])
     assert [r.get("changed") for r in again] == [False] * 4
-    assert shape(sandbox) == [("GET", "nsg")] * 4
+    assert shape(sandbox) == [("GET", "nsg")] * 4, arm_requests(sandbox)

@@ -121,6 +121,11 @@ def batch_params(**kw):
     return params
 
 
+@pytest.fixture(autouse=True)
+def no_sleep(monkeypatch):
+    monkeypatch.setattr(nsg_rules.time, "sleep", lambda seconds: None)
+
+
 def test_nsg_rules_rereads_and_reapplies_on_412():
     net = FakeNetwork([rule("keep", 100)], interfere=2)
     with pytest.raises(Exit) as done:
