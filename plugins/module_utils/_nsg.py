@@ -229,7 +229,10 @@ def validate(options, subscription_id=None, resource_group=None, option_prefix="
     spec = {"name": name, "state": options.get("state") or "present"}
     if spec["state"] == "absent":
         return spec
-    opt = lambda key: _where(option_prefix, key)  # noqa: E731
+
+    def opt(key):
+        return _where(option_prefix, key)
+
     spec["direction"] = canonical(options.get("direction") or "Inbound", DIRECTIONS, opt("direction"))
     spec["access"] = canonical(options.get("access") or "Allow", ACCESSES, opt("access"))
     spec["protocol"] = canonical(options.get("protocol") or "*", PROTOCOLS, opt("protocol"))

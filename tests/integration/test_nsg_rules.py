@@ -11,7 +11,7 @@ import sys
 
 import pytest
 from conftest import ROOT, arm_requests
-from nsg_helpers import NSG, RG, SEED, load_nsg, rules_by_name, shape, task, writes
+from nsg_helpers import NSG, RG, SEED, load_nsg, nsg_state, rules_by_name, shape, task, writes
 
 NSG_GET = [("GET", "nsg")]
 RULE_PUT = [("GET", "nsg"), ("PUT", "rule"), ("GET", "poll"), ("GET", "rule")]
@@ -143,8 +143,8 @@ def test_diff_output(run, sandbox):
     assert set(after) == {"AllowHttps"}
     assert after["AllowHttps"]["destination_address_prefixes"] == ["AzureBackup"]
     # The text diff ansible prints names the purged rules.
-    _, proc = run.playbook([task("nsg_rules", {"resource_group": RG, "security_group": NSG, "rules": [], "purge": True})],
-                           check=True, diff=True, env=run.env(ANSIBLE_STDOUT_CALLBACK="default"), raw=True)
+    proc = run.playbook([task("nsg_rules", {"resource_group": RG, "security_group": NSG, "rules": [], "purge": True})],
+                           check=True, diff=True, env=run.env(ANSIBLE_STDOUT_CALLBACK="default"), raw=True)[1]
     assert "-" in proc.stdout and "AllowHttps" in proc.stdout, proc.stdout
 
 
@@ -349,9 +349,7 @@ def test_purge_removes_unlisted_custom_rules_only(run, sandbox):
     assert "DenyInternetOutbound" not in result["diff"]["after"]["rules"]
     state = rules_by_name(sandbox)
     assert set(state) == {"AllowSshFromBastion"}
-    defaults = {r["name"] for r in
-                [n for n in sandbox.control.state()["resources"]["networkSecurityGroups"]][0]["properties"][
-                    "defaultSecurityRules"]}
+    defaults = {r["name"] for r in nsg_state(sandbox)["properties"]["defaultSecurityRules"]}
     assert "DenyAllInBound" in defaults
 
 
@@ -370,7 +368,7 @@ def test_concurrent_rule_write_during_a_batch_is_kept(run, sandbox):
     binary = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
     batch = subprocess.Popen([binary, "-i", "localhost,", str(play)], env=env, stdout=subprocess.PIPE, text=True)
     single = run.module("nsg_rule", rule_args(name="concurrent", priority=222))
-    out, _ = batch.communicate(timeout=300)
+    out = batch.communicate(timeout=300)[0]
     doc = json.loads(out[out.index("{"):])
     result = doc["plays"][0]["tasks"][0]["hosts"]["localhost"]
     assert not single.get("failed") and not result.get("failed"), (single, result)
