@@ -41,6 +41,7 @@ def test_create_update_delete_and_idempotence(run, sandbox):
 
     result = run.module("nsg_rule", PROXY)
     assert result["changed"] and not result.get("failed"), result
+    assert not result.get("warnings") and not result.get("deprecations"), result
     assert shape(sandbox) == RULE_PUT
     put = writes(sandbox)[0]
     assert put["path"].endswith("/securityRules/AllowProxyToInternet")
@@ -143,8 +144,8 @@ def test_diff_output(run, sandbox):
     assert set(after) == {"AllowHttps"}
     assert after["AllowHttps"]["destination_address_prefixes"] == ["AzureBackup"]
     # The text diff ansible prints names the purged rules.
-    proc = run.playbook([task("nsg_rules", {"resource_group": RG, "security_group": NSG, "rules": [], "purge": True})],
-                           check=True, diff=True, env=run.env(ANSIBLE_STDOUT_CALLBACK="default"), raw=True)[1]
+    purge_all = task("nsg_rules", {"resource_group": RG, "security_group": NSG, "rules": [], "purge": True})
+    proc = run.playbook([purge_all], check=True, diff=True, env=run.env(ANSIBLE_STDOUT_CALLBACK="default"), raw=True)[1]
     assert "-" in proc.stdout and "AllowHttps" in proc.stdout, proc.stdout
 
 
@@ -179,6 +180,7 @@ def test_service_tag_rule(run, sandbox, tag):
             "priority_range": [200, 299]}
     result = run.module("nsg_rule", args)
     assert result["changed"] and result["rule"]["priority"] == 200, result
+    assert not result.get("warnings"), result  # integer ports are taken as they are
     assert shape(sandbox) == RULE_PUT
     assert writes(sandbox)[0]["body"]["properties"]["destinationAddressPrefix"] == tag
     sandbox.control.clear_requests()
