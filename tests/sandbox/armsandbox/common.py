@@ -3,6 +3,7 @@
 import datetime
 import math
 import re
+import urllib.parse
 import uuid
 
 
@@ -35,7 +36,7 @@ class Request:
         version = api_version or self.api_version
         query = f"?api-version={version}" if version else ""
         for key, value in extra.items():
-            query += ("&" if query else "?") + f"{key}={value}"
+            query += ("&" if query else "?") + f"{key}={urllib.parse.quote(str(value), safe='')}"
         return f"{self.base_url}{path}{query}"
 
 

@@ -584,8 +584,8 @@ def operation_result(sandbox, req, sub, location, op_id):
 
 def list_service_tags(sandbox, req, sub, location):
     return Response(200, {
-        "name": "Public",
-        "id": f"/subscriptions/{sub}/providers/Microsoft.Network/serviceTags/Public",
+        "name": "public",
+        "id": f"/subscriptions/{sub}/providers/Microsoft.Network/serviceTags/public",
         "type": "Microsoft.Network/serviceTags",
         "changeNumber": servicetags.CHANGE_NUMBER,
         "cloud": "Public",
