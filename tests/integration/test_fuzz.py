@@ -34,6 +34,22 @@ BAD_VAULT_NAME = st.one_of(
 )
 BAD_GROUP = st.one_of(st.just(""), st.text("abc", min_size=1, max_size=5).map(lambda s: s + "/x"),
                       st.text("a", min_size=91, max_size=95), st.just("rg."))
+NSG_RULE_INVALID = [
+    ("name", st.sampled_from(["", "-x", "x-", "a b", "x" * 81, "r/1"]) | st.text(max_size=10).map(lambda s: "!" + s)),
+    ("priority", st.integers().filter(lambda n: n < 100 or n > 4096) | st.sampled_from(["high", "1e3", "", "12.5"])),
+    ("direction", st.text(min_size=1, max_size=12).filter(lambda s: s.lower() not in ("inbound", "outbound"))),
+    ("access", st.text(min_size=1, max_size=12).filter(lambda s: s.lower() not in ("allow", "deny"))),
+    ("protocol", st.text(min_size=1, max_size=12).filter(
+        lambda s: s.lower() not in ("tcp", "udp", "icmp", "esp", "ah", "*"))),
+    ("destination_port_ranges", st.integers(min_value=65536).map(lambda n: [n])
+     | st.sampled_from([["http"], ["443-80"], ["*", "80"], [], ["-1"], ["1-2-3"]])),
+    ("source_address_prefixes", st.sampled_from([["10.0.0.0/33"], ["300.1.1.1"], ["AzureBackup", "10.0.0.1"],
+                                                 ["*", "10.0.0.1"], ["10.0.0.1", "::1"], [], ["a b"], ["10.0.0.5/24"]])),
+    ("description", st.text(min_size=141, max_size=300)),
+    ("priority_range", st.sampled_from([[1, 50], [300, 200], [100], [100, 5000]])),
+]
+NSG = {"resource_group": "rg", "security_group": "nsg"}
+
 MODULE_CASES = {
     "service_tags_info": {
         "valid": {"location": "westeurope"},
@@ -74,6 +90,23 @@ MODULE_CASES = {
             ("vaults", st.sampled_from([[{"name": "v"}], [{"resource_group": "rg"}]])),
         ],
         "extra": [st.just({"vaults": [{"name": "v", "resource_group": "rg"}], "vault_regions": ["westeurope"]})],
+    },
+    "nsg_rule": {
+        "valid": dict(NSG, name="r1", priority=200),
+        "invalid": NSG_RULE_INVALID,
+    },
+    "nsg_rules": {
+        "valid": dict(NSG, rules=[{"name": "r1", "priority": 200}]),
+        "invalid": [("rules", values.map(lambda v, o=opt: [{"name": "ok", "priority": 300},
+                                                          dict({"name": "r1", "priority": 200}, **{o: v})]))
+                    for opt, values in NSG_RULE_INVALID]
+        + [("rules", st.just([{"name": "twice", "priority": 200}, {"name": "TWICE", "priority": 201}])),
+           ("max_attempts", st.integers(max_value=0))],
+    },
+    "nsg_rule_info": {
+        "valid": dict(NSG),
+        "invalid": [("direction", st.text(min_size=1, max_size=12).filter(
+            lambda s: s.lower() not in ("inbound", "outbound")))],
     },
 }
 
