@@ -49,6 +49,8 @@ NSG_RULE_INVALID = [
     ("priority_range", st.sampled_from([[1, 50], [300, 200], [100], [100, 5000]])),
 ]
 NSG = {"resource_group": "rg", "security_group": "nsg"}
+NSG_TARGET_INVALID = [("resource_group", BAD_GROUP),
+                      ("security_group", st.sampled_from(["", "-nsg", "nsg-", "a b", "n" * 81, "nsg/x"]))]
 
 MODULE_CASES = {
     "service_tags_info": {
@@ -93,7 +95,7 @@ MODULE_CASES = {
     },
     "nsg_rule": {
         "valid": dict(NSG, name="r1", priority=200),
-        "invalid": NSG_RULE_INVALID,
+        "invalid": NSG_RULE_INVALID + NSG_TARGET_INVALID,
     },
     "nsg_rules": {
         "valid": dict(NSG, rules=[{"name": "r1", "priority": 200}]),
@@ -101,12 +103,12 @@ MODULE_CASES = {
                                                           dict({"name": "r1", "priority": 200}, **{o: v})]))
                     for opt, values in NSG_RULE_INVALID]
         + [("rules", st.just([{"name": "twice", "priority": 200}, {"name": "TWICE", "priority": 201}])),
-           ("max_attempts", st.integers(max_value=0))],
+           ("max_attempts", st.integers(max_value=0))] + NSG_TARGET_INVALID,
     },
     "nsg_rule_info": {
         "valid": dict(NSG),
         "invalid": [("direction", st.text(min_size=1, max_size=12).filter(
-            lambda s: s.lower() not in ("inbound", "outbound")))],
+            lambda s: s.lower() not in ("inbound", "outbound")))] + NSG_TARGET_INVALID,
     },
 }
 
