@@ -136,6 +136,12 @@ class Runner:
                 results.append(task["hosts"].get("localhost", {}))
         return results, proc
 
+    def ansible_playbook(self, *args, env=None):
+        """ansible-playbook with the given arguments (a playbook of the repository, an inventory, -e ...)."""
+        cmd = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), *args]
+        return subprocess.run(cmd, env=env or self.env(ANSIBLE_STDOUT_CALLBACK="default"), capture_output=True,
+                              text=True, timeout=900, check=False)
+
     def module(self, name, args=None, **kwargs):
         """Run one module task and return its result dict (failed results are returned, not raised)."""
         task = {"name": name, "azbackup.vmprep.%s" % name: args or {}, "ignore_errors": True}

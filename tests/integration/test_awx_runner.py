@@ -6,7 +6,7 @@ Against the sandbox, twice (the second run changes nothing), plus two job slices
 import json
 import os
 import shutil
-import subprocess
+import sys
 import threading
 
 import ansible_runner
@@ -28,8 +28,7 @@ def survey_answers():
 def private_data_dir(tmp_path, sandbox, collections_path, extravars, hosts):
     pdd = tmp_path / "awx-job"
     project = pdd / "project"
-    # A project checkout: the playbooks and inventories of the repository, as AWX clones them.
-    subprocess.run(["git", "-C", ROOT, "ls-files", "-z", "playbooks", "inventories"], check=True, capture_output=True)
+    # A project checkout: the playbooks of the repository, as AWX clones them.
     shutil.copytree(os.path.join(ROOT, "playbooks"), project / "playbooks")
     (pdd / "inventory").mkdir(parents=True)
     (pdd / "inventory" / "hosts.yml").write_text(yaml.safe_dump(hosts))
@@ -44,11 +43,8 @@ def private_data_dir(tmp_path, sandbox, collections_path, extravars, hosts):
         # What the execution environment provides: the CA of this private cloud, the installed collections.
         "REQUESTS_CA_BUNDLE": sandbox.ca_bundle,
         "ANSIBLE_COLLECTIONS_PATH": collections_path,
-        "ANSIBLE_PYTHON_INTERPRETER": os.path.join(os.path.dirname(os.__file__), "..", "..", "bin", "python"),
+        "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
     }
-    import sys
-
-    envvars["ANSIBLE_PYTHON_INTERPRETER"] = sys.executable
     (pdd / "env" / "envvars").write_text(yaml.safe_dump(envvars))
     (pdd / "env" / "extravars").write_text(yaml.safe_dump(extravars))
     return pdd
@@ -72,13 +68,10 @@ def run_job(pdd, ident):
                               ident=ident, quiet=True, settings={"suppress_ansible_output": True})
 
 
-def azure_state(sandbox):
-    state = sandbox.control.state()
-    return state
-
-
 @pytest.fixture
-def estate(sandbox):
+def estate(sandbox, monkeypatch):
+    # ansible-runner finds ansible-playbook on PATH, as in an execution environment.
+    monkeypatch.setenv("PATH", os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
     with open(SEED, encoding="utf-8") as handle:
         sandbox.control.load_fixtures(json.load(handle))
     return sandbox
@@ -96,6 +89,7 @@ def test_main_playbook_through_ansible_runner(estate, collections_path, tmp_path
     # Re-running the job template changes nothing in Azure (the report files are rewritten identically).
     assert second.stats["changed"].get("localhost", 0) == 0, second.stats
     assert os.path.exists(tmp_path / "reports" / "readiness.html")
+    assert_prepared(sandbox)
     vaults = [r for r in sandbox.control.requests() if "/vaults/" in r["path"] and r["method"] == "PUT"]
     assert len({v["path"].lower() for v in vaults}) == 2  # one vault per region: westeurope and northeurope
     # The secret reached Azure only through the token request (never in job output).
@@ -123,5 +117,20 @@ def test_job_slices_at_once(estate, collections_path, tmp_path):
     for index, result in results.items():
         assert result.status == "successful", (index, result.stdout.read()[-4000:])
     assert len(results) == len(slices)
-    state = sandbox.control.state()
-    print("slicing: %d slices at once, state %s" % (len(slices), list(state)[:5]))
+    assert_prepared(sandbox)
+    print("slicing: %d slices at once converged: one vault per region, every NSG rule present" % len(slices))
+
+
+def assert_prepared(sandbox):
+    """One vault per region and no duplicate; on every NSG the three service-tag rules plus every seeded rule."""
+    with open(SEED, encoding="utf-8") as handle:
+        seed = json.load(handle)
+    resources = sandbox.control.state()["resources"]
+    vaults = sorted((v["location"], v["name"]) for v in resources["vaults"])
+    assert vaults == [("northeurope", "rsv-backup-northeurope"), ("westeurope", "rsv-backup-westeurope")], vaults
+    for nsg in seed["network_security_groups"]:
+        current = next(n for n in resources["networkSecurityGroups"] if n["name"] == nsg["name"])
+        names = [r["name"] for r in current["properties"]["securityRules"]]
+        expected = [r["name"] for r in nsg.get("security_rules", [])] + [
+            "AzureBackup-Storage", "AzureBackup-Service", "AzureBackup-EntraID"]
+        assert sorted(names) == sorted(expected), (nsg["name"], names)
