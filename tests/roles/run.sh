@@ -50,7 +50,7 @@ ansible-galaxy collection install --offline --no-deps -p "$WORK/collections" "$W
   >>"$OUT/collection-build.log" 2>&1 || { cat "$OUT/collection-build.log"; exit 2; }
 SITE=$(python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 export ANSIBLE_COLLECTIONS_PATH="$WORK/collections:$SITE"
-export ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0 ANSIBLE_RETRY_FILES_ENABLED=0 ANSIBLE_HOST_KEY_CHECKING=0
+export ANSIBLE_PIPELINING=1 ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0 ANSIBLE_RETRY_FILES_ENABLED=0 ANSIBLE_HOST_KEY_CHECKING=0
 export ANSIBLE_LOCALHOST_WARNING=0 ANSIBLE_INVENTORY_UNPARSED_WARNING=0 ANSIBLE_SYSTEM_WARNINGS=0
 export AZB_TESTS="$HERE" AZB_WORK="$WORK"
 
