@@ -51,7 +51,7 @@ ansible-galaxy collection install --offline --no-deps -p "$WORK/collections" "$W
 SITE=$(python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 export ANSIBLE_COLLECTIONS_PATH="$WORK/collections:$SITE"
 export ANSIBLE_PIPELINING=1 ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0 ANSIBLE_RETRY_FILES_ENABLED=0 ANSIBLE_HOST_KEY_CHECKING=0
-export ANSIBLE_LOCALHOST_WARNING=0 ANSIBLE_INVENTORY_UNPARSED_WARNING=0 ANSIBLE_SYSTEM_WARNINGS=0
+export ANSIBLE_CALLBACKS_ENABLED=ansible.posix.profile_tasks ANSIBLE_LOCALHOST_WARNING=0 ANSIBLE_INVENTORY_UNPARSED_WARNING=0 ANSIBLE_SYSTEM_WARNINGS=0
 export AZB_TESTS="$HERE" AZB_WORK="$WORK"
 
 # --- helpers ------------------------------------------------------------------------------------------------
