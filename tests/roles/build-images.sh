@@ -12,8 +12,8 @@ mkdir -p "$CACHE"
 
 # Installed in the image (what a minimal cloud VM has, plus what Ansible and the tests need).
 BASE_PKGS=systemd,systemd-sysv,dbus,python3,python3-apt,ca-certificates,curl,openssl,nftables,iproute2,procps
-# Downloaded only (installed by the roles under test).
-CACHED_PKGS="waagent squid"
+# Downloaded only (installed by the roles under test; ufw by the proxy_firewall scenario).
+CACHED_PKGS="waagent squid ufw"
 
 mirror() {
   local uri
@@ -52,9 +52,15 @@ SRC
       systemd-udev-trigger.service systemd-modules-load.service >/dev/null 2>&1 || true
     tar --numeric-owner -C "$dir" -cf "$tarball.tmp" .
     mv "$tarball.tmp" "$tarball"
+    # drop tarballs of older package lists
+    find "$CACHE" -maxdepth 1 -name "debian-$suite-*.tar" ! -name "debian-$suite-$HASH.tar" -delete
     rm -rf "$dir"
   fi
+  local old_id
+  old_id=$(podman image inspect --format '{{.Id}}' "$tag" 2>/dev/null || true)
   podman import --change 'CMD=["/sbin/init"]' --change "LABEL=azb.hash=$HASH" "$tarball" "$tag" >/dev/null
+  # remove our previous image for this tag (now untagged); ignore it when a container still uses it
+  [ -n "$old_id" ] && podman rmi "$old_id" >/dev/null 2>&1 || true
   echo "image $tag imported from $tarball"
 }
 

@@ -11,7 +11,7 @@ ROOT=$(cd "$HERE/../.." && pwd)
 VENV=${VENV:-$ROOT/.venv}
 OUT=${OUT:-$ROOT/tests/output/roles}
 PREFIX=azb-roles
-ALL_SCENARIOS=(static-windows vm_agent@12 vm_agent@13 proxy_client@12 proxy_client@13 e2e-network@12+13)
+ALL_SCENARIOS=(static-windows vm_agent@12 vm_agent@13 proxy_client@12 proxy_client@13 proxy_firewall@12 e2e-network@12+13)
 
 if [ "$(id -u)" != 0 ]; then echo "run.sh: must run as root (podman systemd containers, debootstrap)" >&2; exit 2; fi
 # shellcheck disable=SC1091
