@@ -42,7 +42,11 @@ echo "images ready in $(( $(date +%s) - t0 ))s"
 # --- the collection, as users get it ------------------------------------------------------------------------
 SRC=$WORK/src
 mkdir -p "$SRC" "$WORK/dist" "$WORK/collections"
-(cd "$ROOT" && git ls-files -co --exclude-standard -z | grep -zv '^\.venv$' | tar --null -T - -cf -) | tar -C "$SRC" -xf -
+if git -C "$ROOT" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+  (cd "$ROOT" && git ls-files -co --exclude-standard -z | grep -zv '^\.venv$' | tar --null -T - -cf -) | tar -C "$SRC" -xf -
+else
+  tar -C "$ROOT" --exclude=./.venv --exclude=./.cache --exclude=./build --exclude=./tests/output -cf - . | tar -C "$SRC" -xf -
+fi
 [ -f "$SRC/README.md" ] || printf '# azbackup.vmprep\n' > "$SRC/README.md"
 ansible-galaxy collection build "$SRC" --output-path "$WORK/dist" >"$OUT/collection-build.log" 2>&1 \
   || { cat "$OUT/collection-build.log"; exit 2; }
