@@ -52,6 +52,12 @@ NSG = {"resource_group": "rg", "security_group": "nsg"}
 NSG_TARGET_INVALID = [("resource_group", BAD_GROUP),
                       ("security_group", st.sampled_from(["", "-nsg", "nsg-", "a b", "n" * 81, "nsg/x"]))]
 
+
+def in_batch(option, values):
+    """A list of two rules: the first valid, the second with one invalid value of `option`."""
+    return values.map(lambda v: [{"name": "ok", "priority": 300}, dict({"name": "r1", "priority": 200}, **{option: v})])
+
+
 MODULE_CASES = {
     "service_tags_info": {
         "valid": {"location": "westeurope"},
@@ -99,9 +105,7 @@ MODULE_CASES = {
     },
     "nsg_rules": {
         "valid": dict(NSG, rules=[{"name": "r1", "priority": 200}]),
-        "invalid": [("rules", values.map(lambda v, o=opt: [{"name": "ok", "priority": 300},
-                                                          dict({"name": "r1", "priority": 200}, **{o: v})]))
-                    for opt, values in NSG_RULE_INVALID]
+        "invalid": [("rules", in_batch(opt, values)) for opt, values in NSG_RULE_INVALID]
         + [("rules", st.just([{"name": "twice", "priority": 200}, {"name": "TWICE", "priority": 201}])),
            ("max_attempts", st.integers(max_value=0))] + NSG_TARGET_INVALID,
     },
