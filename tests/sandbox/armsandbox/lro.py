@@ -1,0 +1,85 @@
+"""Long-running operations.
+
+An operation finishes when a client has polled its monitor URL `lro_polls` times (the poll that
+reaches the count already sees the terminal state), or, as a fallback for clients that never
+poll, once `lro_max_seconds` of wall-clock time have passed. When it finishes its `on_done`
+callback applies the final state change (e.g. provisioningState -> Succeeded, or the removal of
+a deleted resource). `lock_key` marks a resource (e.g. an NSG) as busy while the operation runs.
+"""
+
+import time
+
+from .common import iso_now, new_guid
+
+
+class Operation:
+    def __init__(self, op_id, polls_needed, deadline, lock_key, on_done, result, info):
+        self.id = op_id
+        self.status = "InProgress"
+        self.polls = 0
+        self.polls_needed = polls_needed
+        self.deadline = deadline
+        self.lock_key = lock_key
+        self.on_done = on_done
+        self.result = result  # callable -> response body for "operation results" endpoints
+        self.info = dict(info)
+        self.start_time = iso_now()
+        self.end_time = None
+        self.error = None
+
+    @property
+    def done(self):
+        return self.status != "InProgress"
+
+
+class LroManager:
+    def __init__(self, settings):
+        self.settings = settings  # shared dict with lro_polls / lro_max_seconds
+        self.ops = {}
+
+    def reset(self):
+        self.ops = {}
+
+    def start(self, lock_key=None, on_done=None, result=None, **info):
+        polls = int(self.settings.get("lro_polls", 1))
+        deadline = time.monotonic() + float(self.settings.get("lro_max_seconds", 3.0))
+        op = Operation(new_guid(), polls, deadline, lock_key, on_done, result, info)
+        self.ops[op.id] = op
+        if polls <= 0:
+            self._finish(op)
+        return op
+
+    def _finish(self, op, status="Succeeded", error=None):
+        if op.done:
+            return
+        op.status = status
+        op.error = error
+        op.end_time = iso_now()
+        if op.on_done is not None:
+            op.on_done(op)
+
+    def sweep(self):
+        """Finish every operation whose wall-clock deadline has passed."""
+        now = time.monotonic()
+        for op in list(self.ops.values()):
+            if not op.done and now >= op.deadline:
+                self._finish(op)
+
+    def poll(self, op_id):
+        """Count one status poll; returns the operation (None if unknown)."""
+        op = self.ops.get(op_id)
+        if op is None:
+            return None
+        if not op.done:
+            op.polls += 1
+            if op.polls >= op.polls_needed:
+                self._finish(op)
+        return op
+
+    def busy(self, lock_key):
+        """The unfinished operation holding lock_key, if any."""
+        self.sweep()
+        for op in self.ops.values():
+            if not op.done and op.lock_key == lock_key:
+                return op
+        return None
