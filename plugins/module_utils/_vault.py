@@ -1,0 +1,377 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to the azbackup.vmprep collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Recovery Services vaults: validation, the translation between module options and ARM bodies, and the API calls.
+
+Everything above the "API calls" line is pure (no SDK, no network) and unit tested. Private to the collection.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ansible_collections.azbackup.vmprep.plugins.module_utils._errors import AzbError, from_exception
+
+REDUNDANCY = ("GeoRedundant", "LocallyRedundant", "ZoneRedundant")
+SOFT_DELETE = ("Enabled", "Disabled", "AlwaysON")
+IMMUTABILITY = ("Disabled", "Unlocked", "Locked")
+NETWORK_ACCESS = ("Enabled", "Disabled")
+SKUS = ("Standard",)
+# Azure's documented range for the soft delete retention of backup data.
+RETENTION_DAYS = (14, 180)
+
+_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{1,49}$")
+_GROUP = re.compile(r"^[-\w.()]{1,90}$")
+_LOCATION = re.compile(r"^[a-z0-9]+$")
+
+# The settable fields of the normalised vault shape and where each lives in the ARM body: (key, ARM path).
+# One table, so the create body, the PATCH body and the normalisation of responses cannot drift apart.
+FIELDS = (
+    ("storage_redundancy", ("properties", "redundancySettings", "standardTierStorageRedundancy")),
+    ("cross_region_restore", ("properties", "redundancySettings", "crossRegionRestore")),
+    ("soft_delete", ("properties", "securitySettings", "softDeleteSettings", "softDeleteState")),
+    ("soft_delete_retention_days", ("properties", "securitySettings", "softDeleteSettings", "softDeleteRetentionPeriodInDays")),
+    ("immutability", ("properties", "securitySettings", "immutabilitySettings", "state")),
+    ("public_network_access", ("properties", "publicNetworkAccess")),
+    ("sku", ("sku", "name")),
+)
+# ARM's spelling of a few enum values differs between requests and answers (case, RS0 for Standard).
+_CANONICAL = {
+    "storage_redundancy": REDUNDANCY,
+    "soft_delete": SOFT_DELETE,
+    "immutability": IMMUTABILITY,
+    "public_network_access": NETWORK_ACCESS,
+}
+# What Azure means when an answer leaves a setting out.
+_ABSENT_MEANS = {"cross_region_restore": False, "immutability": "Disabled", "public_network_access": "Enabled"}
+# Keys of the normalised shape that are not settings (left out of diffs where they always change).
+VOLATILE = ("etag", "provisioning_state")
+
+# Service error codes this module translates.
+REDUNDANCY_LOCKED = "storagemodelmodifyerror"
+NOT_EMPTY_PREFIXES = ("serviceresourcenotempty", "vaultnotempty")
+
+
+# ---- validation (before any request) ----------------------------------------------------------------------------
+
+def normalize_location(location):
+    """'West Europe' -> 'westeurope', as ARM does."""
+    return re.sub(r"\s+", "", location or "").lower()
+
+
+def validate_name(name):
+    if not _NAME.match(name or ""):
+        raise AzbError("name '%s' is not a valid vault name: use 2 to 50 characters, letters, digits and hyphens, "
+                       "starting with a letter." % name)
+
+
+def validate_resource_group(group):
+    if not group or not _GROUP.match(group) or group.endswith("."):
+        raise AzbError("resource_group '%s' is not a valid resource group name: use 1 to 90 characters, letters, digits, "
+                       "underscores, hyphens, periods and parentheses, not ending with a period." % group)
+
+
+def validate_tags(tags):
+    if not tags:
+        return
+    if len(tags) > 50:
+        raise AzbError("tags has %d entries; Azure allows at most 50 tags on a resource." % len(tags))
+    for key, value in tags.items():
+        if not key or len(key) > 512 or any(c in key for c in "<>%&\\?/"):
+            raise AzbError("tags key '%s' is not allowed: use 1 to 512 characters without < > %% & \\ ? /." % key)
+        if value is not None and len(str(value)) > 256:
+            raise AzbError("tags value of '%s' is longer than the 256 characters Azure allows." % key)
+
+
+def validate_params(params):
+    """Every check that needs no request. Raises AzbError naming the option and what is allowed."""
+    validate_name(params["name"])
+    validate_resource_group(params["resource_group"])
+    if params.get("state", "present") == "absent":
+        return
+    location = params.get("location")
+    if location is not None and not _LOCATION.match(normalize_location(location)):
+        raise AzbError("location '%s' is not an Azure region name such as westeurope or 'West Europe'." % location)
+    days = params.get("soft_delete_retention_days")
+    if days is not None and not RETENTION_DAYS[0] <= days <= RETENTION_DAYS[1]:
+        raise AzbError("soft_delete_retention_days must be between %d and %d; got %d." % (RETENTION_DAYS + (days,)))
+    if days is not None and params.get("soft_delete") == "Disabled":
+        raise AzbError("soft_delete_retention_days needs soft delete on: leave it out with soft_delete=Disabled.")
+    if params.get("cross_region_restore") and params.get("storage_redundancy") not in (None, "GeoRedundant"):
+        raise AzbError("cross_region_restore=true needs storage_redundancy=GeoRedundant; got %s. Cross-region restore "
+                       "reads the copy in the paired region, which only geo-redundant storage keeps."
+                       % params["storage_redundancy"])
+    if params.get("immutability") == "Locked" and not params.get("immutability_lock_confirm"):
+        raise AzbError("immutability=Locked is irreversible: a locked vault can never be made mutable again and its "
+                       "recovery points cannot be deleted before they expire. Set immutability_lock_confirm=true to "
+                       "confirm, or use immutability=Unlocked.")
+    validate_tags(params.get("tags"))
+
+
+def validate_against(current, desired, params):
+    """Checks that need the existing vault (normalised). Raises AzbError; never changes anything."""
+    location = params.get("location")
+    if location and normalize_location(location) != current["location"]:
+        raise AzbError("vault '%s' already exists in %s, not in %s. A vault cannot move: it is never deleted and "
+                       "recreated by this module. Use location=%s, or another vault name for %s."
+                       % (current["name"], current["location"], normalize_location(location), current["location"],
+                          normalize_location(location)), code="LocationMismatch")
+    redundancy = desired.get("storage_redundancy") or current.get("storage_redundancy")
+    if desired.get("cross_region_restore") and redundancy not in (None, "GeoRedundant"):
+        raise AzbError("cross_region_restore=true needs storage_redundancy=GeoRedundant; vault '%s' is %s. Set "
+                       "storage_redundancy=GeoRedundant as well (possible only while no item is protected)."
+                       % (current["name"], redundancy))
+    if current.get("immutability") == "Locked" and desired.get("immutability") not in (None, "Locked"):
+        raise AzbError("vault '%s' has immutability Locked, which is irreversible; immutability=%s is not possible."
+                       % (current["name"], desired["immutability"]))
+    if current.get("soft_delete") == "AlwaysON" and desired.get("soft_delete") not in (None, "AlwaysON"):
+        raise AzbError("vault '%s' has soft delete AlwaysON, which is irreversible; soft_delete=%s is not possible."
+                       % (current["name"], desired["soft_delete"]))
+
+
+# ---- translation ------------------------------------------------------------------------------------------------
+
+def _dig(body, path):
+    for key in path:
+        if not isinstance(body, dict):
+            return None
+        body = body.get(key)
+    return body
+
+
+def _put(body, path, value):
+    for key in path[:-1]:
+        body = body.setdefault(key, {})
+    body[path[-1]] = value
+
+
+def _canonical(key, value):
+    if value is None:
+        return _ABSENT_MEANS.get(key)
+    if key == "cross_region_restore":
+        return str(value).lower() == "enabled" if not isinstance(value, bool) else value
+    if key == "sku":
+        return "Standard" if str(value).upper() in ("RS0", "STANDARD") else value
+    if key == "soft_delete_retention_days":
+        return int(value)
+    for choice in _CANONICAL.get(key, ()):
+        if str(value).lower() == choice.lower():
+            return choice
+    return value
+
+
+def _to_arm(key, value):
+    if key == "cross_region_restore":
+        return "Enabled" if value else "Disabled"
+    return value
+
+
+def resource_group_of(resource_id):
+    parts = (resource_id or "").split("/")
+    lowered = [p.lower() for p in parts]
+    if "resourcegroups" in lowered:
+        index = lowered.index("resourcegroups")
+        if index + 1 < len(parts):
+            return parts[index + 1]
+    return None
+
+
+def normalize(vault):
+    """The collection's vault shape out of an ARM Vault (JSON dict). None stays None."""
+    if vault is None:
+        return None
+    out = {
+        "id": vault.get("id"),
+        "name": vault.get("name"),
+        "location": normalize_location(vault.get("location")),
+        "resource_group": resource_group_of(vault.get("id")),
+        "provisioning_state": _dig(vault, ("properties", "provisioningState")),
+        "tags": dict(vault.get("tags") or {}),
+        "etag": vault.get("etag"),
+    }
+    for key, path in FIELDS:
+        out[key] = _canonical(key, _dig(vault, path))
+    return out
+
+
+def desired_settings(params, current_tags=None):
+    """The normalised settings the user asked for: only the options given (None = leave as it is)."""
+    desired = {}
+    for key, _path in FIELDS:
+        value = params.get(key)
+        if value is not None:
+            desired[key] = _canonical(key, value)
+    tags = params.get("tags")
+    if tags is not None:
+        tags = {k: "" if v is None else str(v) for k, v in tags.items()}
+        if params.get("append_tags", True):
+            merged = dict(current_tags or {})
+            merged.update(tags)
+            tags = merged
+        desired["tags"] = tags
+    return desired
+
+
+def changes(current, desired):
+    """Keys whose desired value differs from the current (normalised) vault, in FIELDS order, then tags."""
+    keys = [key for key, _path in FIELDS] + ["tags"]
+    return [key for key in keys if key in desired and desired[key] != current.get(key)]
+
+
+def create_body(params, desired):
+    """The ARM Vault body of a PUT that creates the vault: location, sku, the settings given and tags."""
+    body = {"location": normalize_location(params["location"]), "properties": {}}
+    for key, path in FIELDS:
+        if key in desired:
+            _put(body, path, _to_arm(key, desired[key]))
+    body.setdefault("sku", {"name": "Standard"})
+    if desired.get("tags"):
+        body["tags"] = dict(desired["tags"])
+    return body
+
+
+def patch_body(current, desired):
+    """The smallest ARM PatchVault body that turns current into desired; {} when nothing changes.
+
+    Only the changed leaves are sent. Tags are one value in ARM: when they change, the whole map is sent.
+    """
+    body = {}
+    paths = dict(FIELDS)
+    for key in changes(current, desired):
+        if key == "tags":
+            body["tags"] = dict(desired["tags"])
+        else:
+            _put(body, paths[key], _to_arm(key, desired[key]))
+    return body
+
+
+def predict(current, desired, params=None, subscription_id=None):
+    """The normalised vault expected after the change (for check mode and diffs).
+
+    For a new vault (current None) the settings left out that Azure chooses are None (unknown until created).
+    """
+    if current is None:
+        name = params["name"]
+        group = params["resource_group"]
+        after = {
+            "id": "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.RecoveryServices/vaults/%s"
+                  % (subscription_id, group, name),
+            "name": name,
+            "location": normalize_location(params.get("location")),
+            "resource_group": group,
+            "provisioning_state": None,
+            "tags": {},
+            "etag": None,
+        }
+        for key, _path in FIELDS:
+            after[key] = None
+    else:
+        after = dict(current)
+    after.update(desired)
+    return after
+
+
+def for_diff(vault):
+    """A vault without the fields that change on every write, for the diff."""
+    if not vault:
+        return {}
+    return {k: v for k, v in vault.items() if k not in VOLATILE}
+
+
+def tag_filter_matches(vault_tags, filters):
+    """azure.azcollection's tag filter: every entry 'key' (present) or 'key:value' (present with that value) matches."""
+    tags = vault_tags or {}
+    for entry in filters or ():
+        key, sep, value = entry.partition(":")
+        if key not in tags:
+            return False
+        if sep and tags[key] != value:
+            return False
+    return True
+
+
+# ---- error translation ------------------------------------------------------------------------------------------
+
+def translate(exc, action, current=None, desired=None):
+    """An AzbError for a failed vault request, with the known service errors explained."""
+    err = from_exception(exc)
+    code = (err.code or "").lower()
+    name = (current or {}).get("name")
+    if code == REDUNDANCY_LOCKED:
+        was = (current or {}).get("storage_redundancy")
+        want = (desired or {}).get("storage_redundancy")
+        err.msg = ("%s: the storage redundancy of vault '%s' is locked at %s and cannot change to %s. Azure locks it "
+                   "once the first item is protected or registered with the vault. Service message: %s"
+                   % (action, name, was, want, err.msg))
+        err.hint = ("to store backups as %s, create a new vault with storage_redundancy=%s, protect the VMs in it, then "
+                    "stop protection in this vault (its recovery points stay until they expire or are deleted); or "
+                    "leave storage_redundancy out to keep %s." % (want, want, was))
+    elif code.startswith(NOT_EMPTY_PREFIXES):
+        err.msg = "%s: vault '%s' still holds items, so Azure refuses to delete it. What blocks: %s" % (action, name, err.msg)
+        err.hint = ("stop protection of every backup item and delete its backup data, wait for or purge soft-deleted "
+                    "items, unregister containers and servers, remove private endpoints, then run again. The module "
+                    "never deletes backup data itself.")
+    else:
+        err.msg = "%s: %s" % (action, err.msg)
+    return err
+
+
+# ---- API calls ----------------------------------------------------------------------------------------------------
+
+def get(client, resource_group, name):
+    """The vault as ARM JSON, or None when it does not exist. A missing resource group is an error."""
+    from ansible_collections.azbackup.vmprep.plugins.module_utils._client import to_dict
+
+    try:
+        return to_dict(client.vaults.get(resource_group, name))
+    except Exception as exc:  # pylint: disable=broad-except
+        err = from_exception(exc, action="reading vault '%s'" % name)
+        if err.status == 404 and (err.code or "").lower() != "resourcegroupnotfound":
+            return None
+        raise err
+
+
+def create(client, resource_group, name, body, timeout):
+    from ansible_collections.azbackup.vmprep.plugins.module_utils._client import to_dict, wait
+
+    action = "creating vault '%s'" % name
+    try:
+        poller = client.vaults.begin_create_or_update(resource_group, name, body)
+        return to_dict(wait(poller, timeout, action))
+    except AzbError:
+        raise
+    except Exception as exc:  # pylint: disable=broad-except
+        raise translate(exc, action)
+
+
+def update(client, resource_group, name, body, timeout, current=None, desired=None):
+    from ansible_collections.azbackup.vmprep.plugins.module_utils._client import to_dict, wait
+
+    action = "updating vault '%s'" % name
+    try:
+        poller = client.vaults.begin_update(resource_group, name, body)
+        return to_dict(wait(poller, timeout, action))
+    except AzbError:
+        raise
+    except Exception as exc:  # pylint: disable=broad-except
+        raise translate(exc, action, current, desired)
+
+
+def delete(client, resource_group, name, timeout, current=None):
+    from ansible_collections.azbackup.vmprep.plugins.module_utils._client import wait
+
+    action = "deleting vault '%s'" % name
+    try:
+        wait(client.vaults.begin_delete(resource_group, name), timeout, action)
+    except AzbError:
+        raise
+    except Exception as exc:  # pylint: disable=broad-except
+        raise translate(exc, action, current)
+
+
+def list_vaults(client, resource_group=None):
+    """Every vault of a resource group, or of the subscription, as ARM JSON."""
+    from ansible_collections.azbackup.vmprep.plugins.module_utils._client import to_dict
+
+    pages = client.vaults.list_by_resource_group(resource_group) if resource_group else client.vaults.list_by_subscription_id()
+    return [to_dict(v) for v in pages]
