@@ -1,0 +1,286 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to the azbackup.vmprep collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: nsg_rules
+short_description: Apply a list of security rules to an Azure network security group with one write
+version_added: 0.1.0
+description:
+  - Applies a list of security rules to one existing network security group (NSG) in one task - one read of the NSG
+    and, when something changes, one update of the NSG, however many rules the list has.
+  - The update is guarded by the NSG's ETag (C(If-Match)) - when someone else changed the NSG between the read and
+    the write, Azure refuses the write (HTTP 412) and the module reads the NSG again and re-applies the list, a
+    bounded number of times. No concurrent change is lost.
+  - Rules not in the list stay untouched, unless O(purge=true) removes them (the diff shows them).
+  - Each item of O(rules) takes the options of M(azbackup.vmprep.nsg_rule), with the same validation, comparison
+    and automatic priorities. Items with C(state=absent) are removed.
+  - To manage a single rule without writing the NSG, use M(azbackup.vmprep.nsg_rule).
+author:
+  - azbackup.vmprep developers (@azbackup)
+options:
+  resource_group:
+    description:
+      - The resource group of the NSG.
+    type: str
+    required: true
+  security_group:
+    description:
+      - The name of the NSG. It must exist; this module does not create NSGs.
+    type: str
+    required: true
+  purge:
+    description:
+      - Remove the custom rules of the NSG that O(rules) does not name. Default rules (priority 65000 and above)
+        are never removed.
+    type: bool
+    default: false
+  max_attempts:
+    description:
+      - How often to read and re-apply when a concurrent change makes the guarded update fail with HTTP 412.
+    type: int
+    default: 5
+  rules:
+    description:
+      - The rules. Names must be unique. See M(azbackup.vmprep.nsg_rule) for the meaning and the allowed values
+        of each option.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      name:
+        description:
+          - Rule name; 1-80 letters, digits, underscores, periods or hyphens, compared without regard to case.
+        type: str
+        required: true
+      state:
+        description:
+          - V(present) creates or updates the rule, V(absent) removes it.
+        type: str
+        choices: [present, absent]
+        default: present
+      direction:
+        description:
+          - V(Inbound) or V(Outbound), in any case.
+        type: str
+        default: Inbound
+      access:
+        description:
+          - V(Allow) or V(Deny), in any case.
+        type: str
+        default: Allow
+      protocol:
+        description:
+          - V(Tcp), V(Udp), V(Icmp), V(Esp), V(Ah) or V(*), in any case.
+        type: str
+        default: '*'
+      priority:
+        description:
+          - A number 100-4096, unique per direction, or V(auto).
+          - Required with O(rules[].state=present) unless O(rules[].priority_range) is given.
+        type: raw
+      priority_range:
+        description:
+          - V([lowest, highest]) within 100-4096; the lowest free priority in it is picked, and an existing rule keeps
+            its priority while it lies in the range. Automatic priorities are assigned in list order, after the
+            numeric ones.
+        type: list
+        elements: int
+      source_address_prefixes:
+        description:
+          - V(*), one service tag, or IP addresses and CIDRs of one address family. Defaults to V([*]) unless
+            O(rules[].source_application_security_groups) is given.
+        type: list
+        elements: str
+      destination_address_prefixes:
+        description:
+          - V(*), one service tag, or IP addresses and CIDRs of one address family. Defaults to V([*]) unless
+            O(rules[].destination_application_security_groups) is given.
+        type: list
+        elements: str
+      source_port_ranges:
+        description:
+          - Each V(N), V(N-M) or V(*), ports 0-65535.
+        type: list
+        elements: raw
+        default: ['*']
+      destination_port_ranges:
+        description:
+          - Each V(N), V(N-M) or V(*), ports 0-65535.
+        type: list
+        elements: raw
+        default: ['*']
+      source_application_security_groups:
+        description:
+          - Application security groups by name (in O(resource_group)) or resource ID.
+        type: list
+        elements: str
+        default: []
+      destination_application_security_groups:
+        description:
+          - Application security groups by name (in O(resource_group)) or resource ID.
+        type: list
+        elements: str
+        default: []
+      description:
+        description:
+          - At most 140 characters.
+        type: str
+        default: ''
+extends_documentation_fragment:
+  - azbackup.vmprep.azure
+  - azbackup.vmprep.azure.wait
+attributes:
+  check_mode:
+    support: full
+    description: Reads the NSG and reports what would change, without any write request.
+  diff_mode:
+    support: full
+    description: Shows all custom rules of the NSG before and after, keyed by name; purged rules appear only before.
+notes:
+  - Invalid input in any item fails before any request; the message names the item and the option.
+  - A priority used twice in the result (in the list, or by a rule that stays) fails before any write and names
+    both rules.
+seealso:
+  - module: azbackup.vmprep.nsg_rule
+  - module: azbackup.vmprep.nsg_rule_info
+"""
+
+EXAMPLES = r"""
+- name: Outbound access for Azure VM Backup through service tags
+  azbackup.vmprep.nsg_rules:
+    resource_group: rg-app
+    security_group: nsg-app
+    rules:
+      - name: allow-azurebackup
+        direction: Outbound
+        protocol: Tcp
+        destination_address_prefixes: [AzureBackup]
+        destination_port_ranges: [443]
+        priority_range: [200, 299]
+      - name: allow-storage
+        direction: Outbound
+        protocol: Tcp
+        destination_address_prefixes: [Storage.WestEurope]
+        destination_port_ranges: [443]
+        priority_range: [200, 299]
+      - name: allow-entra-id
+        direction: Outbound
+        protocol: Tcp
+        destination_address_prefixes: [AzureActiveDirectory]
+        destination_port_ranges: [443]
+        priority_range: [200, 299]
+
+- name: Make the NSG hold exactly these rules
+  azbackup.vmprep.nsg_rules:
+    resource_group: rg-app
+    security_group: nsg-app
+    purge: true
+    rules:
+      - name: allow-ssh-from-bastion
+        source_address_prefixes: [10.0.1.0/26]
+        destination_port_ranges: [22]
+        protocol: Tcp
+        priority: 100
+"""
+
+RETURN = r"""
+rules:
+  description: All custom rules of the NSG after the run (what they would be in check mode), in option names.
+  returned: success
+  type: list
+  elements: dict
+  sample: [{"name": "allow-azurebackup", "priority": 200, "direction": "Outbound", "access": "Allow", "protocol": "Tcp",
+            "description": "", "source_address_prefixes": ["*"], "destination_address_prefixes": ["AzureBackup"],
+            "source_port_ranges": ["*"], "destination_port_ranges": ["443"],
+            "source_application_security_groups": [], "destination_application_security_groups": []}]
+created:
+  description: Names of the rules created.
+  returned: success
+  type: list
+  elements: str
+  sample: [allow-azurebackup]
+updated:
+  description: Names of the rules changed.
+  returned: success
+  type: list
+  elements: str
+  sample: []
+removed:
+  description: Names of the rules removed (items with state=absent, and unlisted rules with purge).
+  returned: success
+  type: list
+  elements: str
+  sample: []
+attempts:
+  description: How many read-and-write rounds the run needed (more than 1 after a concurrent change).
+  returned: success
+  type: int
+  sample: 1
+diff:
+  description: The custom rules of the NSG before and after, keyed by rule name; with C(--diff).
+  returned: diff mode
+  type: dict
+  sample: {"before": {"rules": {}}, "after": {"rules": {"allow-azurebackup": {"priority": 200}}}}
+"""
+
+from ansible_collections.azbackup.vmprep.plugins.module_utils import _nsg
+from ansible_collections.azbackup.vmprep.plugins.module_utils._errors import AzbError
+from ansible_collections.azbackup.vmprep.plugins.module_utils._module import AzureModule
+
+
+def main_logic(module):
+    params = module.params
+    rg, nsg_name = params["resource_group"], params["security_group"]
+    if params["max_attempts"] < 1:
+        module.fail("max_attempts must be 1 or more; got %d." % params["max_attempts"])
+    specs = _nsg.validate_many(params["rules"], subscription_id=lambda: module.settings.subscription_id,
+                               resource_group=rg)
+    client = module.clients.network()
+    for attempt in range(1, params["max_attempts"] + 1):
+        nsg = _nsg.get_nsg(client, rg, nsg_name)
+        plan = _nsg.plan_many(specs, nsg, nsg_name, purge=params["purge"])
+        result = {
+            "changed": plan["changed"],
+            "rules": [_nsg.view(arm) for arm in plan["rules"]],
+            "created": plan["created"],
+            "updated": plan["updated"],
+            "removed": plan["removed"],
+            "attempts": attempt,
+        }
+        if module.diff_mode:
+            result["diff"] = {"before": {"rules": _nsg.views_by_name(_nsg.custom_rules(nsg))},
+                              "after": {"rules": _nsg.views_by_name(plan["rules"])}}
+        if not plan["changed"] or module.check_mode:
+            module.exit(**result)
+        written = _nsg.put_nsg(client, rg, nsg_name, _nsg.nsg_body(nsg, plan["rules"]), nsg.get("etag"),
+                               params["wait_timeout"])
+        if written is None:
+            continue  # 412: someone changed the NSG since the read; read again and re-apply.
+        result["rules"] = [_nsg.view(arm) for arm in _nsg.custom_rules(written)] or result["rules"]
+        module.exit(**result)
+    raise AzbError("NSG '%s' was changed by someone else during each of %d attempts; run again."
+                   % (nsg_name, params["max_attempts"]), status=412, code="PreconditionFailed",
+                   hint="raise max_attempts when many writers change this NSG at once.")
+
+
+def main():
+    module = AzureModule(
+        argument_spec=dict(
+            resource_group=dict(type="str", required=True),
+            security_group=dict(type="str", required=True),
+            purge=dict(type="bool", default=False),
+            max_attempts=dict(type="int", default=5),
+            rules=dict(type="list", elements="dict", required=True, options=_nsg.rule_options()),
+            wait_timeout=dict(type="int", default=900),
+        ),
+        supports_check_mode=True,
+    )
+    module.run(main_logic)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,72 @@
+"""Shared helpers of the NSG integration and stress tests: fixtures, state and request summaries."""
+
+import os
+
+from conftest import ROOT, arm_requests
+
+SEED = os.path.join(ROOT, "tests", "sandbox", "fixtures", "seed.json")
+RG = "rg-net"
+NSG = "nsg-test"
+
+
+def rule_fixture(name, priority, direction, **props):
+    body = {"protocol": "Tcp", "sourcePortRange": "*", "destinationPortRange": "22", "sourceAddressPrefix": "10.0.250.0/26",
+            "destinationAddressPrefix": "VirtualNetwork", "access": "Allow", "priority": priority, "direction": direction}
+    body.update(props)
+    return {"name": name, "properties": body}
+
+
+PRE_EXISTING = [
+    rule_fixture("AllowSshFromBastion", 100, "Inbound", description="SSH from the bastion subnet"),
+    rule_fixture("DenyInternetOutbound", 4000, "Outbound", protocol="*", destinationPortRange="*", sourceAddressPrefix="*",
+                 destinationAddressPrefix="Internet", access="Deny"),
+]
+
+
+def load_nsg(sandbox, rules=None, name=NSG):
+    sandbox.control.load_fixtures({
+        "resource_groups": [{"name": RG, "location": "westeurope"}],
+        "network_security_groups": [{"resource_group": RG, "name": name, "location": "westeurope",
+                                     "security_rules": PRE_EXISTING if rules is None else rules}],
+    })
+    sandbox.control.clear_requests()
+
+
+def nsg_state(sandbox, name=NSG):
+    for item in sandbox.control.state()["resources"].get("networkSecurityGroups", []):
+        if item["name"].lower() == name.lower():
+            return item
+    raise AssertionError("no NSG %s in the sandbox" % name)
+
+
+def rules_by_name(sandbox, name=NSG):
+    return {r["name"]: r["properties"] for r in nsg_state(sandbox, name)["properties"]["securityRules"]}
+
+
+def shape(sandbox):
+    """The ARM requests as short (METHOD, target) pairs: nsg, rule, poll; faults excluded."""
+    out = []
+    for entry in arm_requests(sandbox):
+        if entry.get("fault"):
+            continue
+        path = entry["path"].lower()
+        if entry["kind"] == "lro-poll":
+            target = "poll"
+        elif "/securityrules/" in path:
+            target = "rule"
+        elif path.rstrip("/").endswith("/networksecuritygroups/" + path.rstrip("/").rsplit("/", 1)[-1]):
+            target = "nsg"
+        else:
+            target = path
+        out.append((entry["method"], target))
+    return out
+
+
+def writes(sandbox):
+    return [e for e in arm_requests(sandbox, writes=True) if not e.get("fault")]
+
+
+def task(module, args, **extra):
+    out = {"name": "%s %s" % (module, args.get("name", "")), "azbackup.vmprep.%s" % module: args, "ignore_errors": True}
+    out.update(extra)
+    return out

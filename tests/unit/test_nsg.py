@@ -1,0 +1,300 @@
+"""Pure logic of the NSG rule modules: validation, translation, comparison, priorities, plans."""
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ansible_collections.azbackup.vmprep.plugins.module_utils import _nsg
+from ansible_collections.azbackup.vmprep.plugins.module_utils._errors import AzbError
+
+SUB = "11111111-1111-1111-1111-111111111111"
+
+
+def opts(**kw):
+    base = {"name": "r1", "state": "present", "direction": "Inbound", "access": "Allow", "protocol": "*",
+            "priority": 100, "priority_range": None, "source_address_prefixes": None,
+            "destination_address_prefixes": None, "source_port_ranges": ["*"], "destination_port_ranges": ["*"],
+            "source_application_security_groups": [], "destination_application_security_groups": [],
+            "description": ""}
+    base.update(kw)
+    return base
+
+
+def spec(**kw):
+    return _nsg.validate(opts(**kw), SUB, "rg")
+
+
+def arm(name, priority, direction="Inbound", **props):
+    body = {"protocol": "Tcp", "access": "Allow", "direction": direction, "priority": priority,
+            "sourceAddressPrefix": "*", "destinationAddressPrefix": "*", "sourcePortRange": "*",
+            "destinationPortRange": "*", "provisioningState": "Succeeded"}
+    body.update(props)
+    return {"name": name, "id": "/x/securityRules/" + name, "etag": 'W/"1"', "properties": body}
+
+
+def nsg(*rules):
+    return {"name": "nsg1", "location": "westeurope", "etag": 'W/"e1"', "tags": {"a": "b"},
+            "properties": {"securityRules": list(rules), "defaultSecurityRules": [arm("DenyAllInBound", 65500)],
+                           "provisioningState": "Succeeded"}}
+
+
+# ---- validation ---------------------------------------------------------------------------------------------
+
+
+def test_proxy_exception_rule_translates_to_singular_fields():
+    s = spec(name="allow-proxy", direction="outbound", protocol="TCP", access="allow", priority=200,
+             source_address_prefixes=["10.0.0.5/32"], destination_address_prefixes=["Internet"],
+             destination_port_ranges=["80-443"])
+    body = _nsg.to_arm(s, 200)
+    assert body == {"name": "allow-proxy", "properties": {
+        "protocol": "Tcp", "access": "Allow", "direction": "Outbound", "priority": 200,
+        "sourceAddressPrefix": "10.0.0.5/32", "destinationAddressPrefix": "Internet",
+        "sourcePortRange": "*", "destinationPortRange": "80-443"}}
+
+
+def test_several_values_go_to_plural_fields():
+    s = spec(source_address_prefixes=["10.0.0.0/24", "10.0.1.4"], destination_port_ranges=[443, "8080-8090"])
+    props = _nsg.to_arm(s, 100)["properties"]
+    assert props["sourceAddressPrefixes"] == ["10.0.0.0/24", "10.0.1.4"]
+    assert "sourceAddressPrefix" not in props
+    assert props["destinationPortRanges"] == ["443", "8080-8090"]
+    assert "destinationPortRange" not in props
+
+
+def test_service_tag_and_asg():
+    s = spec(destination_address_prefixes=["Storage.WestEurope"], source_application_security_groups=["asg-web"])
+    props = _nsg.to_arm(s, 100)["properties"]
+    assert props["destinationAddressPrefix"] == "Storage.WestEurope"
+    assert props["sourceApplicationSecurityGroups"] == [
+        {"id": "/subscriptions/%s/resourceGroups/rg/providers/Microsoft.Network/applicationSecurityGroups/asg-web" % SUB}]
+    assert "sourceAddressPrefix" not in props
+
+
+def test_asg_name_resolves_subscription_lazily():
+    calls = []
+
+    def sub():
+        calls.append(1)
+        return SUB
+
+    _nsg.validate(opts(), sub, "rg")
+    assert calls == []
+    _nsg.validate(opts(destination_application_security_groups=["a1"]), sub, "rg")
+    assert calls == [1]
+
+
+@pytest.mark.parametrize("kw, words", [
+    (dict(name=""), ["name", "1-80"]),
+    (dict(name="x" * 81), ["name", "1-80"]),
+    (dict(name="-bad"), ["name", "starting"]),
+    (dict(name="bad-"), ["name", "ending"]),
+    (dict(name="a b"), ["name"]),
+    (dict(direction="sideways"), ["direction", "Inbound, Outbound"]),
+    (dict(access="maybe"), ["access", "Allow, Deny"]),
+    (dict(protocol="sctp"), ["protocol", "Tcp, Udp, Icmp, Esp, Ah, *"]),
+    (dict(priority=99), ["priority", "100-4096"]),
+    (dict(priority=4097), ["priority", "100-4096"]),
+    (dict(priority="high"), ["priority", "auto"]),
+    (dict(priority=True), ["priority"]),
+    (dict(priority=None), ["priority is required", "priority_range"]),
+    (dict(priority=200, priority_range=[200, 299]), ["either priority", "priority_range"]),
+    (dict(priority=None, priority_range=[300, 200]), ["priority_range", "lowest first"]),
+    (dict(priority=None, priority_range=[50, 200]), ["priority_range", "100-4096"]),
+    (dict(priority=None, priority_range=[200]), ["priority_range", "two numbers"]),
+    (dict(description="d" * 141), ["description", "141", "140"]),
+    (dict(source_address_prefixes=["10.0.0.0/33"]), ["source_address_prefixes", "10.0.0.0/33", "CIDR"]),
+    (dict(source_address_prefixes=["10.0.0.256"]), ["source_address_prefixes", "10.0.0.256"]),
+    (dict(source_address_prefixes=["10.0.0.5/24"]), ["source_address_prefixes", "10.0.0.0/24"]),
+    (dict(source_address_prefixes=["not a tag!"]), ["source_address_prefixes", "service tag"]),
+    (dict(source_address_prefixes=[]), ["source_address_prefixes", "empty"]),
+    (dict(destination_address_prefixes=["AzureBackup", "10.0.0.0/24"]), ["destination_address_prefixes", "AzureBackup",
+                                                                           "only prefix"]),
+    (dict(destination_address_prefixes=["*", "10.0.0.0/24"]), ["destination_address_prefixes", "'*'"]),
+    (dict(source_address_prefixes=["10.0.0.1", "2001:db8::1"]), ["source_address_prefixes", "IPv4 and IPv6"]),
+    (dict(source_address_prefixes=["10.0.0.1"], destination_address_prefixes=["2001:db8::/64"]),
+     ["source_address_prefixes", "destination_address_prefixes", "IPv4 and IPv6"]),
+    (dict(destination_port_ranges=["65536"]), ["destination_port_ranges", "0-65535"]),
+    (dict(destination_port_ranges=["443-80"]), ["destination_port_ranges", "443-80"]),
+    (dict(destination_port_ranges=["http"]), ["destination_port_ranges", "N-M"]),
+    (dict(destination_port_ranges=[-1]), ["destination_port_ranges", "-1"]),
+    (dict(source_port_ranges=["*", "80"]), ["source_port_ranges", "'*'"]),
+    (dict(source_port_ranges=[]), ["source_port_ranges", "empty"]),
+    (dict(source_port_ranges=[True]), ["source_port_ranges"]),
+    (dict(source_address_prefixes=["10.0.0.0/24"], source_application_security_groups=["a"]),
+     ["source_address_prefixes", "source_application_security_groups", "not both"]),
+    (dict(source_application_security_groups=["/subscriptions/x/bad"]), ["source_application_security_groups"]),
+])
+def test_rejected_input_names_the_option(kw, words):
+    with pytest.raises(_nsg.Invalid) as err:
+        spec(**kw)
+    for word in words:
+        assert word in err.value.msg, (word, err.value.msg)
+
+
+def test_accepted_values():
+    assert spec(priority="auto", priority_range=None)["priority_range"] == (100, 4096)
+    assert spec(priority="auto", priority_range=[200, 299])["priority_range"] == (200, 299)
+    assert spec(priority=None, priority_range=[200, 200])["priority_range"] == (200, 200)
+    assert spec(priority="300")["priority"] == 300
+    assert spec(destination_port_ranges=["0", "65535", "1-1", 22])["destination_port_ranges"] == ["0", "65535", "1", "22"]
+    assert spec(source_address_prefixes=["2001:db8::/64", "2001:db8:1::1"])["source_address_prefixes"]
+    assert spec(source_address_prefixes=["10.0.0.5", "10.0.0.5/32"])["source_address_prefixes"] == ["10.0.0.5"]
+    for tag in ["AzureBackup", "Storage.WestEurope", "AzureActiveDirectory", "VirtualNetwork", "AzureCloud.eastus2",
+                "AzureActiveDirectory.ServiceEndpoint", "Internet"]:
+        assert spec(destination_address_prefixes=[tag])["destination_address_prefixes"] == [tag]
+    assert spec(name="a")["name"] == "a"
+    assert spec(name="a" * 80)["name"] == "a" * 80
+    assert spec(name="rule_1.x-y_")["name"] == "rule_1.x-y_"
+    assert spec(description="d" * 140)["description"] == "d" * 140
+    assert _nsg.validate({"name": "gone", "state": "absent"}) == {"name": "gone", "state": "absent"}
+
+
+def test_validate_many_names_the_item_and_rejects_duplicates():
+    with pytest.raises(_nsg.Invalid) as err:
+        _nsg.validate_many([opts(name="a"), opts(name="b", destination_port_ranges=["99999"])], SUB, "rg")
+    assert "rules[1].destination_port_ranges" in err.value.msg
+    with pytest.raises(_nsg.Invalid) as err:
+        _nsg.validate_many([opts(name="a"), opts(name="A", priority=101)], SUB, "rg")
+    assert "rules[1].name" in err.value.msg and "rules[0]" in err.value.msg
+
+
+# ---- comparison ---------------------------------------------------------------------------------------------
+
+
+def test_equal_rules_compare_equal():
+    azure = arm("Allow-Proxy", 200, "outbound", protocol="tcp", access="allow", sourceAddressPrefix="10.0.0.5",
+                destinationAddressPrefix="internet", destinationPortRange="", destinationPortRanges=["443", "80"],
+                sourcePortRanges=[], sourceAddressPrefixes=[])
+    s = spec(name="allow-proxy", direction="Outbound", protocol="Tcp", access="Allow", priority=200,
+             source_address_prefixes=["10.0.0.5/32"], destination_address_prefixes=["Internet"],
+             destination_port_ranges=["80", "443"])
+    assert _nsg.same(azure, _nsg.to_arm(s, 200))
+
+
+def test_differences_are_seen():
+    base = _nsg.to_arm(spec(priority=200, destination_port_ranges=["443"]), 200)
+    for change in (dict(priority=201), dict(destination_port_ranges=["444"]), dict(access="Deny"),
+                   dict(description="x"), dict(source_address_prefixes=["10.0.0.0/24"])):
+        kw = dict(priority=200, destination_port_ranges=["443"])
+        kw.update(change)
+        other = _nsg.to_arm(spec(**kw), kw["priority"])
+        assert not _nsg.same(base, other), change
+
+
+@given(st.lists(st.integers(0, 65535), min_size=2, max_size=6, unique=True), st.randoms())
+def test_port_order_and_field_do_not_matter(ports, rnd):
+    shuffled = list(ports)
+    rnd.shuffle(shuffled)
+    a = _nsg.to_arm(spec(destination_port_ranges=ports), 100)
+    b = arm("r1", 100, protocol="*", destinationPortRange=None, destinationPortRanges=[str(p) for p in shuffled])
+    assert _nsg.same(a, b)
+
+
+@given(st.lists(st.ip_addresses(v=4), min_size=1, max_size=5, unique=True))
+def test_host_addresses_equal_their_slash_32(addresses):
+    plain = [str(a) for a in addresses]
+    cidr = [str(a) + "/32" for a in reversed(addresses)]
+    a = _nsg.to_arm(spec(source_address_prefixes=plain), 100)
+    b = _nsg.to_arm(spec(source_address_prefixes=cidr), 100)
+    assert _nsg.same(a, b)
+
+
+def test_view_merges_fields():
+    v = _nsg.view(arm("r", 100, sourceAddressPrefix=None, sourceAddressPrefixes=["10.0.0.0/24", "10.0.1.0/24"]))
+    assert v["source_address_prefixes"] == ["10.0.0.0/24", "10.0.1.0/24"]
+    assert v["destination_port_ranges"] == ["*"]
+
+
+# ---- priorities and plans -----------------------------------------------------------------------------------
+
+
+def test_priority_conflict_names_the_other_rule():
+    with pytest.raises(AzbError) as err:
+        _nsg.plan_one(spec(name="new", priority=200, direction="Outbound"), nsg(arm("proxy", 200, "Outbound")), "nsg1")
+    assert "proxy" in err.value.msg and "200" in err.value.msg and err.value.code == "SecurityRuleConflict"
+    # The same priority in the other direction is fine.
+    _nsg.plan_one(spec(name="new", priority=200, direction="Inbound"), nsg(arm("proxy", 200, "Outbound")), "nsg1")
+
+
+def test_automatic_priority_is_lowest_free_and_kept():
+    current = nsg(arm("a", 200, "Outbound"), arm("b", 201, "Outbound"), arm("c", 202, "Inbound"))
+    _, after, changed = _nsg.plan_one(spec(name="new", priority=None, priority_range=[200, 299], direction="Outbound"),
+                                      current, "nsg1")
+    assert after["properties"]["priority"] == 202 and changed
+    # An existing rule keeps its priority, even when a lower one is free.
+    current = nsg(arm("a", 205, "Outbound"))
+    _, after, _ = _nsg.plan_one(spec(name="a", priority="auto", priority_range=[200, 299], direction="Outbound",
+                                     protocol="Tcp"), current, "nsg1")
+    assert after["properties"]["priority"] == 205
+    # ... unless it lies outside the range.
+    _, after, _ = _nsg.plan_one(spec(name="a", priority="auto", priority_range=[300, 399], direction="Outbound"),
+                                current, "nsg1")
+    assert after["properties"]["priority"] == 300
+
+
+def test_no_free_priority():
+    current = nsg(arm("a", 200, "Outbound"))
+    with pytest.raises(AzbError) as err:
+        _nsg.plan_one(spec(name="b", priority=None, priority_range=[200, 200], direction="Outbound"), current, "nsg1")
+    assert "no free" in err.value.msg and "priority_range" in err.value.msg
+
+
+def test_plan_one_no_change_and_delete():
+    current = nsg(arm("A", 100, protocol="Tcp"))
+    before, after, changed = _nsg.plan_one(spec(name="a", protocol="tcp"), current, "nsg1")
+    assert not changed and after["name"] == "A"
+    before, after, changed = _nsg.plan_one({"name": "a", "state": "absent"}, current, "nsg1")
+    assert changed and after is None and before["name"] == "A"
+    assert _nsg.plan_one({"name": "zz", "state": "absent"}, current, "nsg1")[2] is False
+
+
+def test_plan_many_batch_purge_and_order():
+    current = nsg(arm("keep", 100), arm("old", 101), arm("same", 300, "Outbound"))
+    specs = _nsg.validate_many([
+        opts(name="same", priority=None, priority_range=[300, 399], direction="Outbound", protocol="Tcp"),
+        opts(name="n1", priority=None, priority_range=[300, 399], direction="Outbound"),
+        opts(name="n2", priority=None, priority_range=[300, 399], direction="Outbound"),
+        opts(name="fixed", priority=305, direction="Outbound"),
+        opts(name="old", state="absent"),
+    ], SUB, "rg")
+    plan = _nsg.plan_many(specs, current, "nsg1")
+    by_name = {r["name"]: r["properties"]["priority"] for r in plan["rules"]}
+    assert by_name == {"keep": 100, "same": 300, "n1": 301, "n2": 302, "fixed": 305}
+    assert plan["created"] == ["n1", "n2", "fixed"] and plan["updated"] == [] and plan["removed"] == ["old"]
+    purged = _nsg.plan_many(specs, current, "nsg1", purge=True)
+    assert set(purged["removed"]) == {"keep", "old"}
+    # Read-only fields are not sent back.
+    assert all("provisioningState" not in r["properties"] for r in plan["rules"])
+
+
+def test_plan_many_conflicts_name_both_rules():
+    current = nsg(arm("keep", 100))
+    specs = _nsg.validate_many([opts(name="x", priority=100)], SUB, "rg")
+    with pytest.raises(AzbError) as err:
+        _nsg.plan_many(specs, current, "nsg1")
+    assert "'x'" in err.value.msg and "'keep'" in err.value.msg
+    # With purge the unlisted rule goes away, so no conflict.
+    assert _nsg.plan_many(specs, current, "nsg1", purge=True)["changed"]
+    specs = _nsg.validate_many([opts(name="x", priority=150), opts(name="y", priority=150)], SUB, "rg")
+    with pytest.raises(AzbError) as err:
+        _nsg.plan_many(specs, nsg(), "nsg1")
+    assert "'x'" in err.value.msg and "'y'" in err.value.msg
+
+
+def test_plan_many_idempotent_and_body():
+    specs = _nsg.validate_many([opts(name="r%d" % i, priority=None, priority_range=[200, 299]) for i in range(50)],
+                               SUB, "rg")
+    plan = _nsg.plan_many(specs, nsg(), "nsg1")
+    assert len(plan["created"]) == 50
+    assert sorted(r["properties"]["priority"] for r in plan["rules"]) == list(range(200, 250))
+    applied = nsg(*[dict(r, properties=dict(r["properties"], provisioningState="Succeeded")) for r in plan["rules"]])
+    again = _nsg.plan_many(specs, applied, "nsg1")
+    assert not again["changed"]
+    body = _nsg.nsg_body(applied, again["rules"])
+    assert body["location"] == "westeurope" and body["tags"] == {"a": "b"}
+    assert set(body["properties"]) == {"securityRules"}
+
+
+def test_lowest_free():
+    assert _nsg.lowest_free({100, 101, 103}, (100, 104)) == 102
+    assert _nsg.lowest_free({100}, (100, 100)) is None
