@@ -20,11 +20,6 @@ from bench_env import OURS_VENV, THEIRS_COLLECTIONS, THEIRS_VENV
 SANDBOX_DIR = os.environ.get("BENCH_SANDBOX_DIR") or os.path.join(ROOT, "tests", "sandbox")
 ARM_HOSTS = ("management.azure.com", "login.microsoftonline.com")
 
-# Latency profiles (sent to POST /_sandbox/faults).
-PROFILE_LOCAL = {"latency_ms": 0, "lro_polls": 1, "lro_retry_after": 0.05, "lro_max_seconds": 30.0}
-PROFILE_REALISTIC = {"latency_ms": 50, "lro_polls": 3, "lro_retry_after": 1, "lro_max_seconds": 60.0}
-
-
 def hosts_mapped():
     """True inside the benchmark's mount namespace (its /etc/hosts maps the Azure names to 127.0.0.1)."""
     try:

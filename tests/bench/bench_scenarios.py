@@ -4,6 +4,10 @@ RG = "rg-bench"
 LOCATION = "westeurope"
 RULE_PRIORITY = 200
 
+# Latency profiles (sent to POST /_sandbox/faults).
+PROFILE_LOCAL = {"latency_ms": 0, "lro_polls": 1, "lro_retry_after": 0.05, "lro_max_seconds": 30.0}
+PROFILE_REALISTIC = {"latency_ms": 50, "lro_polls": 3, "lro_retry_after": 1, "lro_max_seconds": 60.0}
+
 
 def fixtures(nsgs=(), groups=((RG, LOCATION),)):
     """Sandbox fixture document: resource groups and empty NSGs (see docs/sandbox.md)."""
