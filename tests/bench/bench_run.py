@@ -259,7 +259,7 @@ def section_prepare(results, bench):
 
 
 READINESS_SCALE = os.path.join(ROOT, "tests", "integration", "readiness_bench.py")
-SCALE_LINE = re.compile(r"readiness bench (?P<scenario>\S+)\s+(?P<vms>\d+) VMs: (?P<requests>\d+) ARM requests.*"
+SCALE_LINE = re.compile(r"readiness bench (?P<scenario>\S+)\s+(?P<vms>\d+) VMs:\s+(?P<requests>\d+) ARM requests.*"
                         r"module (?P<module_seconds>[\d.]+) s, ansible-playbook (?P<playbook_seconds>[\d.]+) s")
 
 
