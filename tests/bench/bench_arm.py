@@ -41,7 +41,32 @@ def start_sandbox(port=443):
 
     state = os.path.join(CACHE, "bench-sandbox")
     os.makedirs(state, exist_ok=True)
+    _stop_stale_sandbox(state)
     return _start(state, port=port, host="127.0.0.1", strict=False, log_path=os.path.join(state, "sandbox.log"))
+
+
+def _stop_stale_sandbox(state):
+    """A sandbox left behind by an interrupted benchmark still holds port 443: stop it (by the pid it recorded,
+    and only when that process is this state directory's run.py)."""
+    import signal
+    import time
+
+    info_path = os.path.join(state, "sandbox.json")
+    try:
+        with open(info_path, encoding="utf-8") as fh:
+            pid = int(json.load(fh)["pid"])
+        with open("/proc/%d/cmdline" % pid, "rb") as fh:
+            cmdline = fh.read().split(b"\0")
+    except (OSError, ValueError, KeyError, TypeError):
+        return
+    if not any(arg.endswith(b"run.py") for arg in cmdline) or state.encode() not in cmdline:
+        return
+    print("bench: stopping the sandbox an earlier benchmark left running (pid %d)" % pid, flush=True)
+    os.kill(pid, signal.SIGTERM)
+    for _ in range(100):
+        if not os.path.exists("/proc/%d" % pid):
+            break
+        time.sleep(0.1)
 
 
 class Side(object):
