@@ -121,6 +121,10 @@ def validate_against(current, desired, params):
         raise AzbError("cross_region_restore=true needs storage_redundancy=GeoRedundant; vault '%s' is %s. Set "
                        "storage_redundancy=GeoRedundant as well (possible only while no item is protected)."
                        % (current["name"], redundancy))
+    if (current.get("cross_region_restore") and "cross_region_restore" not in desired
+            and redundancy not in (None, "GeoRedundant")):
+        raise AzbError("storage_redundancy=%s is not possible while vault '%s' has cross-region restore on, which "
+                       "needs GeoRedundant. Set cross_region_restore=false in the same task." % (redundancy, current["name"]))
     if current.get("immutability") == "Locked" and desired.get("immutability") not in (None, "Locked"):
         raise AzbError("vault '%s' has immutability Locked, which is irreversible; immutability=%s is not possible."
                        % (current["name"], desired["immutability"]))

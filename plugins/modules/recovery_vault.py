@@ -115,7 +115,8 @@ attributes:
     support: full
     description: Returns the vault's settings before and after in RV(diff).
 notes:
-  - The Recovery Services API (2026-11-01) declares no C(If-Match) header for vault updates, so the module sends none.
+  - The Recovery Services API (2026-11-01) declares no C(If-Match) header for vault updates (its PATCH body has an
+    C(etag) property without stated semantics), so the module sends neither.
     To keep the window for lost updates small, an update holds only the settings that differ from the vault read just
     before, so settings changed by someone else in between are not overwritten.
   - Storage redundancy and cross-region restore are vault settings of the Recovery Services API; the SKU does not

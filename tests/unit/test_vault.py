@@ -137,6 +137,10 @@ def test_validate_against_existing():
     with pytest.raises(AzbError, match="LocallyRedundant"):
         _vault.validate_against(lrs, {"cross_region_restore": True}, params())
     _vault.validate_against(lrs, {"cross_region_restore": True, "storage_redundancy": "GeoRedundant"}, params())
+    crr = dict(cur, cross_region_restore=True)
+    with pytest.raises(AzbError, match="cross_region_restore=false"):
+        _vault.validate_against(crr, {"storage_redundancy": "LocallyRedundant"}, params())
+    _vault.validate_against(crr, {"storage_redundancy": "LocallyRedundant", "cross_region_restore": False}, params())
     with pytest.raises(AzbError, match="irreversible"):
         _vault.validate_against(dict(cur, immutability="Locked"), {"immutability": "Unlocked"}, params())
     with pytest.raises(AzbError, match="irreversible"):
