@@ -6,12 +6,13 @@ export VENV
 export PATH := $(BIN):$(subst $(BIN):,,$(PATH))
 PYTEST := $(BIN)/python -m pytest
 
-.PHONY: help venv lint ruff ansible-lint sanity unit sandbox-test integration roles test demo bench sandbox clean
+.PHONY: help venv lint ruff ansible-lint sanity unit sandbox-test integration faults roles test demo bench reliability sandbox clean
 
 help:
 	@echo "make demo    - start the local ARM sandbox and run the example playbooks against it"
 	@echo "make test    - everything CI runs: lint, sanity, unit, sandbox, integration and role tests"
 	@echo "make bench   - side-by-side benchmarks with azure.azcollection"
+	@echo "make reliability - the full fault matrix, fuzzing, secrets, check mode and job slicing"
 	@echo "make sandbox - start the ARM sandbox in the foreground"
 
 venv:
@@ -35,12 +36,16 @@ sandbox-test: venv
 	$(PYTEST) -q tests/sandbox/tests
 
 integration: venv
-	$(PYTEST) -q -p no:cacheprovider tests/integration
+	AZBACKUP_FUZZ_EXAMPLES=$${AZBACKUP_FUZZ_EXAMPLES:-200} $(PYTEST) -q -p no:cacheprovider tests/integration
+
+# A fast subset of the fault matrix: the idempotence and convergence tests under 30% transient faults.
+faults: venv
+	$(PYTEST) -q -p no:cacheprovider tests/integration --fault-profile transient -k "foundation or idempot or converge"
 
 roles: venv
 	@if [ -x tests/roles/run.sh ]; then tests/roles/run.sh; else echo "roles: no role tests yet"; fi
 
-test: lint sanity unit sandbox-test integration roles
+test: lint sanity unit sandbox-test integration faults roles
 	@echo "make test: all suites passed"
 
 demo: venv
@@ -48,6 +53,9 @@ demo: venv
 
 bench: venv
 	scripts/bench.sh
+
+reliability: venv
+	scripts/reliability.sh
 
 sandbox: venv
 	$(BIN)/python tests/sandbox/run.py --state-dir .sandbox --fixtures tests/sandbox/fixtures/seed.json --port 8443

@@ -6,6 +6,7 @@ ROOT=$PWD
 BIN=${VENV:-$ROOT/.venv}/bin
 mkdir -p build/lint/ansible_collections/azbackup
 ln -sfn "$ROOT" build/lint/ansible_collections/azbackup/vmprep
-export ANSIBLE_COLLECTIONS_PATH="$ROOT/build/lint"
+export ANSIBLE_COLLECTIONS_PATH="$ROOT/build/lint:$(scripts/awx-collection.sh)"
+export PATH="$BIN:$PATH"
 export ANSIBLE_ROLES_PATH="$ROOT/roles"
 "$BIN/ansible-lint" --profile production --offline

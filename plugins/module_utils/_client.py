@@ -28,6 +28,16 @@ BUSY_CODES = frozenset(["anotheroperationinprogress", "retryableerrorduetoanothe
 _RETRY_CLASS = None
 
 
+def _is_tls_verification_error(error):
+    seen = 0
+    while error is not None and seen < 8:
+        if "CERTIFICATE_VERIFY_FAILED" in str(error) or type(error).__name__ == "SSLCertVerificationError":
+            return True
+        error = getattr(error, "inner_exception", None) or error.__cause__ or error.__context__
+        seen += 1
+    return False
+
+
 def _retry_policy_class():
     """azure-core's RetryPolicy, extended with jitter and ARM's 'another operation in progress' answers."""
     global _RETRY_CLASS  # pylint: disable=global-statement
@@ -56,6 +66,12 @@ def _retry_policy_class():
             except Exception:  # pylint: disable=broad-except
                 return False
             return code.lower() in BUSY_CODES
+
+        def increment(self, settings, response=None, error=None):
+            # An untrusted certificate will not become trusted by waiting: fail at once.
+            if error is not None and _is_tls_verification_error(error):
+                return False
+            return super().increment(settings, response=response, error=error)
 
         def get_backoff_time(self, settings):
             base = super().get_backoff_time(settings)

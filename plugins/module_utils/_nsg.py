@@ -229,7 +229,10 @@ def validate(options, subscription_id=None, resource_group=None, option_prefix="
     spec = {"name": name, "state": options.get("state") or "present"}
     if spec["state"] == "absent":
         return spec
-    opt = lambda key: _where(option_prefix, key)  # noqa: E731
+
+    def opt(key):
+        return _where(option_prefix, key)
+
     spec["direction"] = canonical(options.get("direction") or "Inbound", DIRECTIONS, opt("direction"))
     spec["access"] = canonical(options.get("access") or "Allow", ACCESSES, opt("access"))
     spec["protocol"] = canonical(options.get("protocol") or "*", PROTOCOLS, opt("protocol"))
@@ -255,7 +258,8 @@ def validate(options, subscription_id=None, resource_group=None, option_prefix="
             parsed = check_prefixes(prefixes if prefixes is not None else ["*"], opt("%s_address_prefixes" % side))
             spec["%s_address_prefixes" % side] = [raw for _k, raw, _c, _f in parsed]
             families[side] = {f for _k, _r, _c, f in parsed if f}
-        spec["%s_port_ranges" % side] = check_ports(options.get("%s_port_ranges" % side), opt("%s_port_ranges" % side))
+        ports = options.get("%s_port_ranges" % side)
+        spec["%s_port_ranges" % side] = check_ports(["*"] if ports is None else ports, opt("%s_port_ranges" % side))
     both = families.get("source", set()) | families.get("destination", set())
     if len(both) > 1:
         raise Invalid("%s and %s mix IPv4 and IPv6; Azure needs one address family per rule: use two rules."

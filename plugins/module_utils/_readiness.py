@@ -199,8 +199,9 @@ def _backup_extension(facts):
         kind = (props(ext).get("type") or "").lower()
         if kind in BACKUP_EXTENSIONS or (ext.get("name") or "").lower() in BACKUP_EXTENSIONS:
             state = (props(ext).get("provisioningState") or "").lower()
-            return ext.get("name") or kind, [{"code": "ProvisioningState/" + state, "displayStatus": state,
-                                               "level": "Error" if state == "failed" else "Info"}], "model"
+            status = {"code": "ProvisioningState/" + state, "displayStatus": state,
+                      "level": "Error" if state == "failed" else "Info"}
+            return ext.get("name") or kind, [status], "model"
     return None, [], None
 
 
@@ -369,9 +370,9 @@ def _ports_match(p, port):
     for value in (str(r).strip() for r in ranges if r not in (None, "")):
         if value == "*":
             return True
-        low, _, high = value.partition("-")
+        low, high = value.split("-", 1) if "-" in value else (value, value)
         try:
-            if int(low) <= port <= int(high or low):
+            if int(low) <= port <= int(high):
                 return True
         except ValueError:
             continue
@@ -476,12 +477,12 @@ def check_outbound(facts, opts):
         return result(check, "warn", "NSG %s cannot be read, so the outbound path is unknown."
                       % parse_id(facts["missing_nsgs"][0])["name"],
                       "Give the identity Reader on the NSG's resource group.")
-    layers = [(name, nsg) for name, nsg in (("NIC", primary["nsg"]), ("subnet", primary["subnet_nsg"])) if nsg]
+    layers = [nsg for nsg in (primary["nsg"], primary["subnet_nsg"]) if nsg]
     if not layers:
         return result(check, "pass", "No NSG on the NIC or its subnet: outbound TCP 443 is open.")
     allowed_by = []
     doubtful = []
-    for _layer, nsg in layers:
+    for nsg in layers:
         access, rule, maybe = evaluate_nsg(nsg, region, primary["ip"], primary["asgs"])
         doubtful.extend((nsg, r) for r in maybe)
         if access != "Allow":
@@ -619,6 +620,8 @@ def validate(params):
     for i, vault in enumerate(vaults):
         if not vault.get("name") or not vault.get("resource_group"):
             raise AzbError("vaults[%d] needs both name and resource_group." % i)
+    if vaults and params.get("vault_regions"):
+        raise AzbError("vaults and vault_regions are mutually exclusive: name the vaults, or give their regions.")
     regions = [region_key(r) for r in params.get("vault_regions") or []]
     for raw, region in zip(params.get("vault_regions") or [], regions, strict=True):
         if not _REGION.match(region):
@@ -675,13 +678,49 @@ def select_vaults(all_vaults, opts):
 
 # ---- reading Azure ------------------------------------------------------------------------------
 
-class Reader(object):
-    """The ARM reads of one run: list pages and per-VM GETs, counted, with a bounded pool of threads."""
+# The SDK's own request builders give path and api-version; the answers are read as JSON, because turning thousands
+# of VMs into SDK models and back costs more time than the requests themselves.
+_COMPUTE = "azure.mgmt.compute.operations._operations"
+_NETWORK = "azure.mgmt.network.operations._operations"
+_VAULTS = "azure.mgmt.recoveryservices.operations._operations"
+LISTS = {
+    # kind: (client, SDK module, builder for one resource group, builder for the subscription)
+    "vms": ("compute", _COMPUTE, "build_virtual_machines_list_request", "build_virtual_machines_list_all_request"),
+    "nics": ("network", _NETWORK, "build_network_interfaces_list_request", "build_network_interfaces_list_all_request"),
+    "nsgs": ("network", _NETWORK, "build_network_security_groups_list_request",
+             "build_network_security_groups_list_all_request"),
+    "vnets": ("network", _NETWORK, "build_virtual_networks_list_request", "build_virtual_networks_list_all_request"),
+    "vaults": ("recovery_services", _VAULTS, None, "build_vaults_list_by_subscription_id_request"),
+}
 
-    def __init__(self, clients, max_concurrency=16, to_dict=None):
+
+def _builder(module_name, name):
+    import importlib
+
+    return getattr(importlib.import_module(module_name), name)
+
+
+def _raise_for(response):
+    """The SDK's exception for an ARM error answer (what its operations raise)."""
+    from azure.core.exceptions import (ClientAuthenticationError, HttpResponseError, ResourceExistsError,
+                                       ResourceNotFoundError, map_error)
+    from azure.mgmt.core.exceptions import ARMErrorFormat
+
+    map_error(status_code=response.status_code, response=response,
+              error_map={401: ClientAuthenticationError, 404: ResourceNotFoundError, 409: ResourceExistsError})
+    raise HttpResponseError(response=response, error_format=ARMErrorFormat)
+
+
+class Reader(object):
+    """The ARM reads of one run: list pages and per-VM GETs, counted, with a bounded pool of threads.
+
+    Every request goes through the pipeline of the shared client layer's SDK clients (authentication, retries on
+    429/5xx honouring Retry-After, user agent), with `send_request`.
+    """
+
+    def __init__(self, clients, max_concurrency=16):
         self.clients = clients
         self.max_concurrency = max_concurrency
-        self._to_dict = to_dict
         self._lock = threading.Lock()
         self.requests = 0
 
@@ -689,15 +728,40 @@ class Reader(object):
         with self._lock:
             self.requests += 1
 
-    def _json(self, model):
-        if self._to_dict is not None:
-            return self._to_dict(model)
-        from ansible_collections.azbackup.vmprep.plugins.module_utils._client import to_dict
+    def _client(self, name):
+        return getattr(self.clients, name)()
 
-        return to_dict(model)
+    def warm(self, names=("compute", "network", "recovery_services")):
+        """Build the SDK clients (and discover the cloud) once, before threads share them."""
+        for name in names:
+            self._client(name)
 
-    def _list(self, pager_factory, *args, **kwargs):
-        return [self._json(item) for item in pager_factory(*args, raw_response_hook=self._hook, **kwargs)]
+    def _send(self, client, request):
+        response = client.send_request(request, raw_response_hook=self._hook)
+        if response.status_code != 200:
+            _raise_for(response)
+        return response.json()
+
+    def _pages(self, client, request):
+        from azure.core.rest import HttpRequest
+
+        items = []
+        while request is not None:
+            body = self._send(client, request) or {}
+            items.extend(body.get("value") or [])
+            link = body.get("nextLink")
+            request = HttpRequest("GET", link) if link else None
+        return items
+
+    def list(self, kind, rg=None, **query):
+        """Every item of a list (all its pages), of one resource group or of the subscription."""
+        client_name, module_name, by_group, by_subscription = LISTS[kind]
+        sub = self.clients.subscription_id
+        if rg:
+            request = _builder(module_name, by_group)(resource_group_name=rg, subscription_id=sub)
+        else:
+            request = _builder(module_name, by_subscription)(subscription_id=sub, **query)
+        return self._pages(self._client(client_name), request)
 
     def map(self, func, items):
         items = list(items)
@@ -706,40 +770,35 @@ class Reader(object):
         with ThreadPoolExecutor(max_workers=min(self.max_concurrency, len(items))) as pool:
             return list(pool.map(func, items))
 
-    # Each reader below is one list (all its pages) or one GET.
     def vms(self, rg=None):
-        ops = self.clients.compute().virtual_machines
-        return self._list(ops.list, rg) if rg else self._list(ops.list_all)
+        return self.list("vms", rg)
 
     def status_views(self):
         """Instance views of every VM of the subscription from ListAll?statusOnly=true: {vm id: view}."""
-        ops = self.clients.compute().virtual_machines
         out = {}
-        for vm in self._list(ops.list_all, status_only="true"):
+        for vm in self.list("vms", status_only="true"):
             view = props(vm).get("instanceView")
             if vm.get("id") and view:
                 out[vm["id"].lower()] = view
         return out
 
     def instance_view(self, vm):
-        ref = parse_id(vm.get("id"))
-        ops = self.clients.compute().virtual_machines
-        return self._json(ops.instance_view(ref["resource_group"], vm.get("name"), raw_response_hook=self._hook))
+        build = _builder(_COMPUTE, "build_virtual_machines_instance_view_request")
+        request = build(resource_group_name=parse_id(vm.get("id"))["resource_group"], vm_name=vm.get("name"),
+                        subscription_id=self.clients.subscription_id)
+        return self._send(self._client("compute"), request)
 
     def nics(self, rg=None):
-        ops = self.clients.network().network_interfaces
-        return self._list(ops.list, rg) if rg else self._list(ops.list_all)
+        return self.list("nics", rg)
 
     def nsgs(self, rg=None):
-        ops = self.clients.network().network_security_groups
-        return self._list(ops.list, rg) if rg else self._list(ops.list_all)
+        return self.list("nsgs", rg)
 
     def vnets(self, rg=None):
-        ops = self.clients.network().virtual_networks
-        return self._list(ops.list, rg) if rg else self._list(ops.list_all)
+        return self.list("vnets", rg)
 
     def vaults(self):
-        return self._list(self.clients.recovery_services().vaults.list_by_subscription_id)
+        return self.list("vaults")
 
 
 def _needs_view_get(vm, view):
@@ -764,6 +823,7 @@ def gather(reader, opts):
     """Read every fact the checks need. Returns (vms, views, nics, vnets, nsgs, all_vaults)."""
     rg = opts["resource_group"]
     subscription_wide = rg is None
+    reader.warm()
     tasks = {"vms": lambda: reader.vms(rg), "vaults": reader.vaults}
     if subscription_wide:
         tasks.update(views=_status_views_or_none(reader), nics=reader.nics, nsgs=reader.nsgs, vnets=reader.vnets)

@@ -256,7 +256,6 @@ def main():
             max_concurrency=dict(type="int", default=16),
         ),
         supports_check_mode=True,
-        mutually_exclusive=[("vaults", "vault_regions")],
     )
     module.run(main_logic)
 

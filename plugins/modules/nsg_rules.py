@@ -41,8 +41,9 @@ options:
   max_attempts:
     description:
       - How often to read and re-apply when a concurrent change makes the guarded update fail with HTTP 412.
+        Between attempts the module waits a short, growing, random time so that a burst of other writers can pass.
     type: int
-    default: 5
+    default: 10
   rules:
     description:
       - The rules. Names must be unique. See M(azbackup.vmprep.nsg_rule) for the meaning and the allowed values
@@ -227,6 +228,9 @@ diff:
   sample: {"before": {"rules": {}}, "after": {"rules": {"allow-azurebackup": {"priority": 200}}}}
 """
 
+import random
+import time
+
 from ansible_collections.azbackup.vmprep.plugins.module_utils import _nsg
 from ansible_collections.azbackup.vmprep.plugins.module_utils._errors import AzbError
 from ansible_collections.azbackup.vmprep.plugins.module_utils._module import AzureModule
@@ -259,7 +263,9 @@ def main_logic(module):
         written = _nsg.put_nsg(client, rg, nsg_name, _nsg.nsg_body(nsg, plan["rules"]), nsg.get("etag"),
                                params["wait_timeout"])
         if written is None:
-            continue  # 412: someone changed the NSG since the read; read again and re-apply.
+            # 412: someone changed the NSG since the read. Let the other writers pass, then read again and re-apply.
+            time.sleep(random.uniform(0.2, 1.0) * min(attempt, 5))
+            continue
         result["rules"] = [_nsg.view(arm) for arm in _nsg.custom_rules(written)] or result["rules"]
         module.exit(**result)
     raise AzbError("NSG '%s' was changed by someone else during each of %d attempts; run again."
@@ -273,7 +279,7 @@ def main():
             resource_group=dict(type="str", required=True),
             security_group=dict(type="str", required=True),
             purge=dict(type="bool", default=False),
-            max_attempts=dict(type="int", default=5),
+            max_attempts=dict(type="int", default=10),
             rules=dict(type="list", elements="dict", required=True, options=_nsg.rule_options()),
             wait_timeout=dict(type="int", default=900),
         ),

@@ -16,6 +16,30 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "sandbox"))
 from armsandbox.client import start_sandbox  # noqa: E402
 
 
+# Fault profiles of the reliability matrix (`make reliability` runs the suite once per profile; `make test` runs
+# the whole suite without faults plus a subset under "transient"). Tests that set faults themselves override these.
+FAULT_PROFILES = {
+    "none": None,
+    "transient": {"fault_rate": 0.3, "fault_statuses": [429, 500, 503], "retry_after": 0.05, "drop_rate": 0.0},
+    "slow-lro": {"lro_polls": 4, "lro_retry_after": 0.25},
+    "drop-lro": {"lro_polls": 3, "lro_retry_after": 0.05, "lro_drop_rate": 0.3},
+}
+FAULT_TOTALS = {"tests": 0, "requests": 0, "faults": 0}
+
+
+def pytest_addoption(parser):
+    parser.addoption("--fault-profile", default=os.environ.get("AZBACKUP_FAULT_PROFILE", "none"),
+                     choices=sorted(FAULT_PROFILES), help="fault profile applied to the sandbox before each test")
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    profile = config.getoption("--fault-profile")
+    if FAULT_TOTALS["tests"]:
+        terminalreporter.write_line(
+            "fault profile %s: %d tests, %d sandbox requests, %d faults injected"
+            % (profile, FAULT_TOTALS["tests"], FAULT_TOTALS["requests"], FAULT_TOTALS["faults"]))
+
+
 @pytest.fixture(scope="session")
 def collections_path():
     """Build the collection with ansible-galaxy and install it from the tarball (no Galaxy access needed)."""
@@ -32,13 +56,21 @@ def sandbox_server(tmp_path_factory):
 
 
 @pytest.fixture
-def sandbox(sandbox_server):
-    """A clean sandbox per test: empty state, no faults, empty request log."""
+def sandbox(sandbox_server, request):
+    """A clean sandbox per test: empty state, the session's fault profile, empty request log."""
     ctl = sandbox_server.control
     ctl.reset()
+    ctl.set_strict(True)  # every request body is validated against the Azure specs
     ctl.clear_faults()
+    profile = FAULT_PROFILES[request.config.getoption("--fault-profile")]
+    if profile:
+        ctl.set_faults(**profile)
     ctl.clear_requests()
-    return sandbox_server
+    yield sandbox_server
+    log = ctl.requests()
+    FAULT_TOTALS["tests"] += 1
+    FAULT_TOTALS["requests"] += len(log)
+    FAULT_TOTALS["faults"] += sum(1 for r in log if r.get("fault"))
 
 
 class Runner:
@@ -116,9 +148,11 @@ def run(sandbox, collections_path, tmp_path):
     return Runner(sandbox, collections_path, tmp_path)
 
 
-def arm_requests(sandbox, writes=None):
-    """ARM requests of the sandbox log (not login, metadata or control traffic)."""
-    out = [r for r in sandbox.control.requests() if r.get("kind") in ("arm", "lro-poll")]
+def arm_requests(sandbox, writes=None, polls=True):
+    """ARM requests of the sandbox log that took effect: not login, metadata or control traffic, and not requests
+    that an injected fault answered (their retries are what counts); LRO status polls unless polls=False."""
+    kinds = ("arm", "lro-poll") if polls else ("arm",)
+    out = [r for r in sandbox.control.requests() if r.get("kind") in kinds and not r.get("fault")]
     if writes is not None:
         out = [r for r in out if bool(r.get("is_write")) == writes]
     return out

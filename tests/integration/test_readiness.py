@@ -150,3 +150,38 @@ def test_throttling_is_retried(run, loaded):
     assert not result.get("failed"), result
     assert result["summary"]["vms"] == 19
     assert any(r.get("fault") for r in loaded.control.requests())
+
+
+def test_report_playbook_writes_markdown_and_html(run, loaded, tmp_path):
+    import os
+    import re
+    import subprocess
+    import sys
+
+    root = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+    report_dir = tmp_path / "reports"
+    cmd = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,",
+           os.path.join(root, "playbooks", "readiness_report.yml"),
+           "-e", json.dumps({"azbackup_report_dir": str(report_dir), "azbackup_readiness_resource_group": RG,
+                             "azbackup_readiness_vaults": VAULT})]
+    env = dict(run.env(), ANSIBLE_STDOUT_CALLBACK="default")
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600, check=False)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    md = (report_dir / "readiness.md").read_text()
+    html = (report_dir / "readiness.html").read_text()
+    # One row per VM in each, with colour-coded results, and the summary.
+    for name in ("vm-good", "vm-blocked", "vm-eus", "vm-dealloc"):
+        assert md.count("| %s |" % name) == 1, name
+        assert html.count("<tr><td>%s</td>" % name) == 1, name
+    assert "🔴 fail" in md and "🟡 warn" in md and "🟢 pass" in md
+    assert "| 19 |" in md
+    assert re.search(r'<td class="fail">fail</td>', html) and 'class="check warn"' in html and 'class="check pass"' in html
+    assert "DenyInternetOut" in md and "DenyInternetOut" in html
+    # Self-contained: no external script, stylesheet or image.
+    assert not re.search(r'<(script|link|img)\b', html) and "http://" not in html and "https://" not in html
+    # Reasons are HTML-escaped.
+    assert "<td>NSG nsg-deny rule DenyInternetOut" in html
+    # The run fails when asked to and a VM will fail.
+    failing = cmd + ["-e", "azbackup_readiness_fail_on_fail=true"]
+    proc = subprocess.run(failing, env=env, capture_output=True, text=True, timeout=600, check=False)
+    assert proc.returncode != 0 and "vm-blocked" in proc.stdout

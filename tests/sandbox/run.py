@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Start the ARM sandbox: python tests/sandbox/run.py --state-dir DIR [--port 0] [--fixtures FILE ...]."""
 
 import os

@@ -107,8 +107,8 @@ def test_asg_name_resolves_subscription_lazily():
     (dict(source_address_prefixes=["10.0.0.5/24"]), ["source_address_prefixes", "10.0.0.0/24"]),
     (dict(source_address_prefixes=["not a tag!"]), ["source_address_prefixes", "service tag"]),
     (dict(source_address_prefixes=[]), ["source_address_prefixes", "empty"]),
-    (dict(destination_address_prefixes=["AzureBackup", "10.0.0.0/24"]), ["destination_address_prefixes", "AzureBackup",
-                                                                           "only prefix"]),
+    (dict(destination_address_prefixes=["AzureBackup", "10.0.0.0/24"]),
+     ["destination_address_prefixes", "AzureBackup", "only prefix"]),
     (dict(destination_address_prefixes=["*", "10.0.0.0/24"]), ["destination_address_prefixes", "'*'"]),
     (dict(source_address_prefixes=["10.0.0.1", "2001:db8::1"]), ["source_address_prefixes", "IPv4 and IPv6"]),
     (dict(source_address_prefixes=["10.0.0.1"], destination_address_prefixes=["2001:db8::/64"]),
@@ -218,17 +218,17 @@ def test_priority_conflict_names_the_other_rule():
 
 def test_automatic_priority_is_lowest_free_and_kept():
     current = nsg(arm("a", 200, "Outbound"), arm("b", 201, "Outbound"), arm("c", 202, "Inbound"))
-    _, after, changed = _nsg.plan_one(spec(name="new", priority=None, priority_range=[200, 299], direction="Outbound"),
-                                      current, "nsg1")
+    after, changed = _nsg.plan_one(spec(name="new", priority=None, priority_range=[200, 299], direction="Outbound"),
+                                   current, "nsg1")[1:]
     assert after["properties"]["priority"] == 202 and changed
     # An existing rule keeps its priority, even when a lower one is free.
     current = nsg(arm("a", 205, "Outbound"))
-    _, after, _ = _nsg.plan_one(spec(name="a", priority="auto", priority_range=[200, 299], direction="Outbound",
-                                     protocol="Tcp"), current, "nsg1")
+    after = _nsg.plan_one(spec(name="a", priority="auto", priority_range=[200, 299], direction="Outbound",
+                               protocol="Tcp"), current, "nsg1")[1]
     assert after["properties"]["priority"] == 205
     # ... unless it lies outside the range.
-    _, after, _ = _nsg.plan_one(spec(name="a", priority="auto", priority_range=[300, 399], direction="Outbound"),
-                                current, "nsg1")
+    after = _nsg.plan_one(spec(name="a", priority="auto", priority_range=[300, 399], direction="Outbound"),
+                          current, "nsg1")[1]
     assert after["properties"]["priority"] == 300
 
 

@@ -51,7 +51,7 @@ def test_throttling_and_5xx_are_retried():
 def test_backoff_has_jitter_and_cap():
     policy = _client.retry_policy()
     values = set()
-    for _ in range(20):
+    for _unused in range(20):
         s = settings(policy)
         s["history"] = [object()] * 4
         values.add(round(policy.get_backoff_time(s), 4))
@@ -60,3 +60,14 @@ def test_backoff_has_jitter_and_cap():
     s = settings(policy)
     s["history"] = [object()] * 20
     assert policy.get_backoff_time(s) <= 30
+
+
+def test_untrusted_certificate_is_not_retried():
+    import ssl
+
+    policy = _client.retry_policy()
+    inner = ssl.SSLCertVerificationError(1, "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed")
+    err = Exception("connection failed")
+    err.inner_exception = inner
+    s = settings(policy)
+    assert policy.increment(s, error=err) is False

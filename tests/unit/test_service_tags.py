@@ -3,8 +3,9 @@
 from ansible_collections.azbackup.vmprep.plugins.modules import service_tags_info as mod
 
 VALUES = [
-    {"name": "Storage", "id": "Storage", "properties": {"region": "", "addressPrefixes": ["192.0.2.0/24", "2001:db8::/48"],
-                                                      "changeNumber": "3", "systemService": "AzureStorage"}},
+    {"name": "Storage", "id": "Storage",
+     "properties": {"region": "", "addressPrefixes": ["192.0.2.0/24", "2001:db8::/48"],
+                    "changeNumber": "3", "systemService": "AzureStorage"}},
     {"name": "Storage.WestEurope", "id": "Storage.WestEurope",
      "properties": {"region": "westeurope", "addressPrefixes": ["192.0.2.0/25"], "changeNumber": "4"}},
     {"name": "Storage.NorthEurope", "id": "Storage.NorthEurope",

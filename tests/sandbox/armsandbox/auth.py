@@ -195,7 +195,7 @@ def authenticate(sandbox, req):
             req, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.",
             DEFAULT_TENANT_ID, "The authentication failed because of missing 'Authorization' header.",
         )
-    scheme, _, raw = value.partition(" ")
+    scheme, _unused, raw = value.partition(" ")
     claims = sandbox.tokens.verify(raw.strip()) if scheme.lower() == "bearer" else None
     if claims is None:
         raise _unauthorized(

@@ -707,7 +707,7 @@ def _subnet_ref(value, sub, rg):
         return f"{resource_id(sub, rg, VNET, value['vnet'])}/subnets/{value['name']}"
     if str(value).startswith("/subscriptions/"):
         return value
-    vnet, _, subnet = str(value).partition("/")
+    vnet, _unused, subnet = str(value).partition("/")
     return f"{resource_id(sub, rg, VNET, vnet)}/subnets/{subnet}"
 
 

@@ -79,7 +79,7 @@ class SpecValidator:
 
     def _resolve(self, ref, current_file):
         """Return (schema, file, definition name) for a $ref, or (None, None, None) if unavailable."""
-        target, _, pointer = ref.partition("#")
+        target, _unused, pointer = ref.partition("#")
         if "common-types" in target:
             target = _COMMON_FILE
         file_name = os.path.basename(target) if target else current_file
@@ -99,7 +99,7 @@ class SpecValidator:
                 sys.stderr.write("sandbox: strict mode enabled but no specs directory found; not validating\n")
                 self._warned = True
             return
-        file_name, _, pointer = schema_ref.partition("#")
+        file_name, _unused, pointer = schema_ref.partition("#")
         schema, file_name, type_name = self._resolve(f"{file_name}#{pointer}", file_name)
         if schema is None:
             return
@@ -112,7 +112,7 @@ class SpecValidator:
         while stack:
             node, node_file = stack.pop()
             if "$ref" in node:
-                node, node_file, _ = self._resolve(node["$ref"], node_file)
+                node, node_file, _unused = self._resolve(node["$ref"], node_file)
                 if node is None:
                     additional = True  # unknown base type: accept anything extra
                     continue

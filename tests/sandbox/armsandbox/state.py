@@ -87,7 +87,7 @@ class State:
         return self.resource_groups.get((sub_id.lower(), name.lower()))
 
     def groups_of(self, sub_id):
-        return [g for (s, _), g in self.resource_groups.items() if s == sub_id.lower()]
+        return [g for (s, _unused), g in self.resource_groups.items() if s == sub_id.lower()]
 
     # ---- resources --------------------------------------------------------------------------
     def table(self, kind):
@@ -107,7 +107,7 @@ class State:
         group = rg.lower() if rg else None
         return [
             res
-            for (s, g, _), res in self.table(kind).items()
+            for (s, g, _unused), res in self.table(kind).items()
             if s == sub and (group is None or g == group)
         ]
 

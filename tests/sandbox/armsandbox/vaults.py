@@ -303,7 +303,7 @@ def put_vault(sandbox, req, sub, rg, vault):
         created["properties"]["provisioningState"] = "Succeeded"
 
     op = sandbox.lro.start(on_done=finish, result=lambda: render(created), kind="vault-create", resource=created["id"])
-    location_url, _ = _op_urls(req, sub, rg, vault, op)
+    location_url, _unused = _op_urls(req, sub, rg, vault, op)
     return Response(201, render(created), {"Location": location_url, **_headers(sandbox)})
 
 

@@ -28,8 +28,8 @@ class RawArm:
                 "client_id": self.handle.client_id, "client_secret": self.handle.client_secret,
                 "grant_type": "client_credentials", "scope": self.handle.scope,
             }).encode()
-            status, _, body = self.send("POST", f"/{self.handle.tenant_id}/oauth2/v2.0/token", raw=form,
-                                        auth=False, content_type="application/x-www-form-urlencoded")
+            status, _unused, body = self.send("POST", f"/{self.handle.tenant_id}/oauth2/v2.0/token", raw=form,
+                                              auth=False, content_type="application/x-www-form-urlencoded")
             assert status == 200, body
             self._token = body["access_token"]
         return self._token

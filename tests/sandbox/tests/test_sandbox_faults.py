@@ -46,7 +46,7 @@ def test_fault_responses_are_arm_shaped(sandbox, arm):
     assert status == 503 and body["error"]["code"] == "ServiceUnavailable"
     assert headers["retry-after-ms"] == "50"
     sandbox.control.clear_faults()
-    status, _, rules = arm.send("GET", f"{NSG}/securityRules", api_version=NETWORK_API)
+    status, _unused, rules = arm.send("GET", f"{NSG}/securityRules", api_version=NETWORK_API)
     assert status == 200 and rules["value"] == []  # the faulted PUT changed nothing
     assert sandbox.control.state()["resource_groups"]  # control calls are never faulted
 
@@ -54,7 +54,7 @@ def test_fault_responses_are_arm_shaped(sandbox, arm):
 def test_dropped_connections_are_retried(sandbox, clients):
     sandbox.control.load_fixtures(nsg_fixture())
     sandbox.control.set_faults(drop_rate=0.3, seed=5)
-    for _ in range(8):
+    for _unused in range(8):
         assert clients.network.network_security_groups.get("rg1", "nsg1").name == "nsg1"
     drops = [e for e in sandbox.control.requests() if e["fault"] == "drop"]
     assert drops and all(e["status"] is None for e in drops)

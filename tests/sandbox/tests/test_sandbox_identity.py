@@ -17,31 +17,31 @@ def _token(arm, tenant, client, secret, scope):
 
 
 def test_openid_configuration_and_token_errors(sandbox, arm):
-    status, _, config = arm.send("GET", f"/{sandbox.tenant_id}/v2.0/.well-known/openid-configuration", auth=False)
+    status, _unused, config = arm.send("GET", f"/{sandbox.tenant_id}/v2.0/.well-known/openid-configuration", auth=False)
     assert status == 200
     assert config["token_endpoint"] == f"{sandbox.url}/{sandbox.tenant_id}/oauth2/v2.0/token"
     assert config["authorization_endpoint"].startswith(sandbox.url)
     for scope in (sandbox.scope, "https://management.azure.com/.default",
                   "https://management.core.windows.net//.default"):
         assert _token(arm, sandbox.tenant_id, sandbox.client_id, sandbox.client_secret, scope)[0] == 200
-    status, _, body = _token(arm, sandbox.tenant_id, sandbox.client_id, "wrong", sandbox.scope)
+    status, _unused, body = _token(arm, sandbox.tenant_id, sandbox.client_id, "wrong", sandbox.scope)
     assert (status, body["error"], body["error_codes"]) == (401, "invalid_client", [7000215])
     assert body["error_description"].startswith("AADSTS7000215: Invalid client secret provided.")
     assert "\r\nTrace ID: " in body["error_description"]
-    status, _, body = _token(arm, sandbox.tenant_id, "55555555-5555-5555-5555-555555555555", "x", sandbox.scope)
+    status, _unused, body = _token(arm, sandbox.tenant_id, "55555555-5555-5555-5555-555555555555", "x", sandbox.scope)
     assert body["error_codes"] == [700016]
-    status, _, body = _token(arm, "66666666-6666-6666-6666-666666666666", sandbox.client_id, "x", sandbox.scope)
+    status, _unused, body = _token(arm, "66666666-6666-6666-6666-666666666666", sandbox.client_id, "x", sandbox.scope)
     assert body["error_codes"] == [90002]
 
 
 def test_metadata_endpoints(sandbox, arm):
-    _, _, current = arm.send("GET", "/metadata/endpoints", api_version="2022-09-01", auth=False)
+    _unused, _unused, current = arm.send("GET", "/metadata/endpoints", api_version="2022-09-01", auth=False)
     assert current["name"] == "AzureBackupSandbox"
     assert current["resourceManager"] == f"{sandbox.url}/"
     assert current["authentication"]["loginEndpoint"] == f"{sandbox.url}/"
     assert current["authentication"]["audiences"][0] == sandbox.audience
     assert current["authentication"]["identityProvider"] == "AAD" and "storage" in current["suffixes"]
-    _, _, legacy = arm.send("GET", "/metadata/endpoints", api_version="2015-01-01", auth=False)
+    _unused, _unused, legacy = arm.send("GET", "/metadata/endpoints", api_version="2015-01-01", auth=False)
     assert {"galleryEndpoint", "graphEndpoint", "portalEndpoint", "authentication"} <= set(legacy)
 
 
@@ -55,15 +55,15 @@ def test_fixture_identities_and_tenancy(sandbox, arm):
         ],
         "resource_groups": [{"name": "rg1", "location": "westeurope"}],
     })
-    status, _, body = _token(arm, other_tenant, "99999999-9999-9999-9999-999999999999", "s3", sandbox.scope)
+    status, _unused, body = _token(arm, other_tenant, "99999999-9999-9999-9999-999999999999", "s3", sandbox.scope)
     other = body["access_token"]
     path = f"/subscriptions/{SUB}/resourceGroups/rg1"
-    status, _, body = arm.send("GET", path, api_version="2024-03-01", headers={"Authorization": f"Bearer {other}"},
-                               auth=False)
+    status, _unused, body = arm.send("GET", path, api_version="2024-03-01", headers={"Authorization": f"Bearer {other}"},
+                                     auth=False)
     assert (status, body["error"]["code"]) == (401, "InvalidAuthenticationTokenTenant")
-    _, _, body = _token(arm, sandbox.tenant_id, "aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa", "s4", sandbox.scope)
-    status, _, body = arm.send("GET", path, api_version="2024-03-01",
-                               headers={"Authorization": f"Bearer {body['access_token']}"}, auth=False)
+    _unused, _unused, body = _token(arm, sandbox.tenant_id, "aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa", "s4", sandbox.scope)
+    status, _unused, body = arm.send("GET", path, api_version="2024-03-01",
+                                     headers={"Authorization": f"Bearer {body['access_token']}"}, auth=False)
     assert (status, body["error"]["code"]) == (403, "AuthorizationFailed")
 
 
@@ -71,9 +71,9 @@ def test_resource_groups(sandbox, arm):
     path = f"/subscriptions/{SUB}/resourceGroups/rg-New"
     assert arm.send("PUT", path, {"location": "West Europe"}, api_version="2025-04-01")[0] == 201
     assert arm.send("HEAD", path.lower(), api_version="2025-04-01")[0] == 204
-    _, _, group = arm.send("GET", path, api_version="2021-04-01")
+    _unused, _unused, group = arm.send("GET", path, api_version="2021-04-01")
     assert (group["name"], group["location"]) == ("rg-New", "westeurope")
-    status, headers, _ = arm.send("DELETE", path, api_version="2024-03-01")
+    status, headers, _unused = arm.send("DELETE", path, api_version="2024-03-01")
     assert status == 202
     assert arm.send("GET", headers["Location"][len(sandbox.url):])[0] == 200
     assert arm.send("HEAD", path, api_version="2025-04-01")[0] == 404

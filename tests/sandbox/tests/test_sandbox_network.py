@@ -35,15 +35,15 @@ def test_rule_validation(sandbox, arm, name, overrides, code, fragment):
     assert body["error"]["code"] == code
     assert fragment in body["error"]["message"]
     assert "Retry-After" not in headers  # or azure-core would retry a client error
-    status, _, listed = arm.send("GET", f"{NSG}/securityRules", api_version=NETWORK_API)
+    status, _unused, listed = arm.send("GET", f"{NSG}/securityRules", api_version=NETWORK_API)
     assert [r["name"] for r in listed["value"]] == ["Existing"]
 
 
 def test_rule_count_limit(sandbox, arm):
     rules = [{"name": f"r{i}", **rule_body(100 + i, "Inbound")} for i in range(1000)]
     sandbox.control.load_fixtures(nsg_fixture(rules=rules))
-    status, _, body = arm.send("PUT", f"{NSG}/securityRules/one-more", rule_body(200, "Outbound"),
-                               api_version=NETWORK_API)
+    status, _unused, body = arm.send("PUT", f"{NSG}/securityRules/one-more", rule_body(200, "Outbound"),
+                                     api_version=NETWORK_API)
     assert (status, body["error"]["code"]) == (400, "SecurityRuleCountLimitReached")
 
 
@@ -56,34 +56,34 @@ def test_lro_headers_and_poll_counting(sandbox, arm):
     monitor = headers["Azure-AsyncOperation"]
     assert "/providers/Microsoft.Network/locations/westeurope/operations/" in monitor
     path = monitor[len(sandbox.url):]
-    assert [arm.send("GET", path)[2]["status"] for _ in range(3)] == ["InProgress", "InProgress", "Succeeded"]
-    _, _, rule = arm.send("GET", f"{NSG}/securityRules/R1", api_version=NETWORK_API)
+    assert [arm.send("GET", path)[2]["status"] for _unused in range(3)] == ["InProgress", "InProgress", "Succeeded"]
+    _unused, _unused, rule = arm.send("GET", f"{NSG}/securityRules/R1", api_version=NETWORK_API)
     assert rule["name"] == "r1" and rule["properties"]["provisioningState"] == "Succeeded"
 
     sandbox.control.set_faults(lro_polls=1, lro_retry_after=0.2)
-    status, headers, _ = arm.send("DELETE", f"{NSG}/securityRules/r1", api_version=NETWORK_API)
+    status, headers, _unused = arm.send("DELETE", f"{NSG}/securityRules/r1", api_version=NETWORK_API)
     assert status == 202 and "Location" in headers and "Azure-AsyncOperation" in headers
     assert headers["retry-after-ms"] == "200" and "Retry-After" not in headers
-    status, _, _ = arm.send("GET", headers["Location"][len(sandbox.url):])
+    status, _unused, _unused = arm.send("GET", headers["Location"][len(sandbox.url):])
     assert status == 204
     assert arm.send("DELETE", f"{NSG}/securityRules/r1", api_version=NETWORK_API)[0] == 204
 
 
 def test_if_match_on_child_rule(sandbox, arm):
     sandbox.control.load_fixtures(nsg_fixture(rules=[EXISTING]))
-    _, _, rule = arm.send("GET", f"{NSG}/securityRules/Existing", api_version=NETWORK_API)
-    status, _, body = arm.send("PUT", f"{NSG}/securityRules/Existing", rule_body(300),
-                               headers={"If-Match": 'W/"00000000-0000-0000-0000-000000000000"'},
-                               api_version=NETWORK_API)
+    _unused, _unused, rule = arm.send("GET", f"{NSG}/securityRules/Existing", api_version=NETWORK_API)
+    status, _unused, body = arm.send("PUT", f"{NSG}/securityRules/Existing", rule_body(300),
+                                     headers={"If-Match": 'W/"00000000-0000-0000-0000-000000000000"'},
+                                     api_version=NETWORK_API)
     assert (status, body["error"]["code"]) == (412, "PreconditionFailed")
-    status, _, _ = arm.send("DELETE", f"{NSG}/securityRules/Existing", headers={"If-Match": rule["etag"]},
-                            api_version=NETWORK_API)
+    status, _unused, _unused = arm.send("DELETE", f"{NSG}/securityRules/Existing", headers={"If-Match": rule["etag"]},
+                                        api_version=NETWORK_API)
     assert status == 202
 
 
 def test_default_rules_and_errors(sandbox, arm):
     sandbox.control.load_fixtures(nsg_fixture())
-    _, _, defaults = arm.send("GET", f"{NSG}/defaultSecurityRules", api_version=NETWORK_API)
+    _unused, _unused, defaults = arm.send("GET", f"{NSG}/defaultSecurityRules", api_version=NETWORK_API)
     got = {(r["name"], r["properties"]["priority"], r["properties"]["direction"]) for r in defaults["value"]}
     assert got == {
         ("AllowVnetInBound", 65000, "Inbound"), ("AllowAzureLoadBalancerInBound", 65001, "Inbound"),
@@ -96,7 +96,7 @@ def test_default_rules_and_errors(sandbox, arm):
     assert arm.send("GET", missing_rg, api_version=NETWORK_API)[2]["error"]["code"] == "ResourceGroupNotFound"
     missing_sub = NSG.replace(SUB, "44444444-4444-4444-4444-444444444444")
     assert arm.send("GET", missing_sub, api_version=NETWORK_API)[2]["error"]["code"] == "SubscriptionNotFound"
-    status, _, body = arm.send("GET", NSG.replace("nsg1", "nsg2"), api_version=NETWORK_API)
+    status, _unused, body = arm.send("GET", NSG.replace("nsg1", "nsg2"), api_version=NETWORK_API)
     assert (status, body["error"]["code"]) == (404, "ResourceNotFound")
     lower = NSG.lower().replace("/subscriptions/", "/SUBSCRIPTIONS/")
     assert arm.send("GET", lower, api_version=NETWORK_API)[2]["name"] == "nsg1"
@@ -109,7 +109,7 @@ def test_nsg_in_use_cannot_be_deleted(sandbox, arm):
     sandbox.control.load_fixtures(nsg_fixture())
     sandbox.control.load_fixtures({"virtual_networks": [{"resource_group": "rg1", "name": "vnet1", "subnets": [
         {"name": "s1", "address_prefix": "10.0.1.0/24", "network_security_group": "nsg1"}]}]})
-    status, _, body = arm.send("DELETE", NSG, api_version=NETWORK_API)
+    status, _unused, body = arm.send("DELETE", NSG, api_version=NETWORK_API)
     assert (status, body["error"]["code"]) == (400, "InUseNetworkSecurityGroupCannotBeDeleted")
-    _, _, nsg = arm.send("GET", NSG, api_version=NETWORK_API)
+    _unused, _unused, nsg = arm.send("GET", NSG, api_version=NETWORK_API)
     assert nsg["properties"]["subnets"][0]["id"].endswith("/virtualNetworks/vnet1/subnets/s1")

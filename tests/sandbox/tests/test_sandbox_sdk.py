@@ -78,7 +78,7 @@ def test_concurrent_write_gets_409_with_retry_after(sandbox, clients, arm):
     assert int(info.value.response.headers["Retry-After"]) >= 1
     # The message names the status monitor of the running operation; polling it finishes it.
     monitor = info.value.error.message.split("use uri: ", 1)[1].rstrip(".")
-    status, _, body = arm.send("GET", monitor[len(sandbox.url):])
+    status, _unused, body = arm.send("GET", monitor[len(sandbox.url):])
     assert (status, body["status"]) == (200, "Succeeded")
     assert first.result().name == "first"
     net.security_rules.begin_create_or_update("rg1", "nsg1", "other", _rule(220)).result()

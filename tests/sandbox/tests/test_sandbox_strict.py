@@ -14,16 +14,16 @@ pytestmark = pytest.mark.skipif(schema.find_specs_dir() is None, reason="azure-s
 def test_strict_rejects_wrong_type_and_unknown_property(sandbox, arm):
     sandbox.control.load_fixtures(nsg_fixture())
     sandbox.control.set_strict(True)
-    status, _, body = arm.send("PUT", f"{NSG}/securityRules/r1", rule_body(priority="high"), api_version=NETWORK_API)
+    status, _unused, body = arm.send("PUT", f"{NSG}/securityRules/r1", rule_body(priority="high"), api_version=NETWORK_API)
     assert (status, body["error"]["code"]) == (400, "InvalidRequestContent")
     assert "Path 'properties.priority'" in body["error"]["message"]
-    status, _, body = arm.send("PUT", f"{NSG}/securityRules/r1", rule_body(colour="blue"), api_version=NETWORK_API)
+    status, _unused, body = arm.send("PUT", f"{NSG}/securityRules/r1", rule_body(colour="blue"), api_version=NETWORK_API)
     assert status == 400
     assert "Could not find member 'colour'" in body["error"]["message"]
     assert "Path 'properties.colour'" in body["error"]["message"]
-    status, _, body = arm.send("PUT", f"{NSG}/securityRules/r1", rule_body(access="Maybe"), api_version=NETWORK_API)
+    status, _unused, body = arm.send("PUT", f"{NSG}/securityRules/r1", rule_body(access="Maybe"), api_version=NETWORK_API)
     assert status == 400 and "SecurityRuleAccess" in body["error"]["message"]
-    status, _, _ = arm.send("PUT", f"{NSG}/securityRules/r1", rule_body(), api_version=NETWORK_API)
+    status, _unused, _unused = arm.send("PUT", f"{NSG}/securityRules/r1", rule_body(), api_version=NETWORK_API)
     assert status == 201
 
 
@@ -31,11 +31,11 @@ def test_strict_vault_bodies(sandbox, arm):
     sandbox.control.load_fixtures(rg_fixture("rg1"))
     sandbox.control.set_strict(True)
     vault = f"{SUB}/rg1/providers/Microsoft.RecoveryServices/vaults/rsv1"
-    status, _, body = arm.send("PUT", vault, {"sku": {"name": "Standard"}}, api_version=VAULT_API)
+    status, _unused, body = arm.send("PUT", vault, {"sku": {"name": "Standard"}}, api_version=VAULT_API)
     assert status == 400 and "Required property 'location'" in body["error"]["message"]
     bad = {"location": "westeurope", "sku": {"name": "Standard"},
            "properties": {"securitySettings": {"softDeleteSettings": {"softDeleteRetentionPeriodInDays": "14"}}}}
-    status, _, body = arm.send("PUT", vault, bad, api_version=VAULT_API)
+    status, _unused, body = arm.send("PUT", vault, bad, api_version=VAULT_API)
     assert status == 400 and "softDeleteRetentionPeriodInDays" in body["error"]["message"]
     good = {"location": "westeurope", "sku": {"name": "Standard"}, "properties": {"publicNetworkAccess": "Disabled"}}
     assert arm.send("PUT", vault, good, api_version=VAULT_API)[0] == 201
