@@ -20,6 +20,7 @@ from bench_env import OURS_VENV, THEIRS_COLLECTIONS, THEIRS_VENV
 SANDBOX_DIR = os.environ.get("BENCH_SANDBOX_DIR") or os.path.join(ROOT, "tests", "sandbox")
 ARM_HOSTS = ("management.azure.com", "login.microsoftonline.com")
 
+
 def hosts_mapped():
     """True inside the benchmark's mount namespace (its /etc/hosts maps the Azure names to 127.0.0.1)."""
     try:
@@ -63,7 +64,7 @@ def _stop_stale_sandbox(state):
         return
     print("bench: stopping the sandbox an earlier benchmark left running (pid %d)" % pid, flush=True)
     os.kill(pid, signal.SIGTERM)
-    for _ in range(100):
+    for dummy in range(100):
         if not os.path.exists("/proc/%d" % pid):
             break
         time.sleep(0.1)
@@ -172,8 +173,8 @@ class Bench(object):
         failed = [r for r in results if r["result"].get("failed")]
         if proc.returncode != 0 or failed:
             detail = failed[0]["result"] if failed else proc.stdout[-3000:]
-            raise RuntimeError("%s playbook failed (rc %s): %s" % (side.label, proc.returncode,
-                                                                  json.dumps(detail, default=str)[:4000]))
+            raise RuntimeError("%s playbook failed (rc %s): %s"
+                               % (side.label, proc.returncode, json.dumps(detail, default=str)[:4000]))
         return {"wall": seconds, "tasks": results,
                 "changed": any(r["result"].get("changed") for r in results)}
 

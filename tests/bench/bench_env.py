@@ -196,8 +196,8 @@ def import_times(python, code, path, runs):
         inside.append(float(proc.stdout.strip().splitlines()[-1]))
         wall.append(seconds)
     startup = []
-    for _ in range(runs):
-        seconds, _proc = timed_run([python, "-c", "pass"], timeout=60)
+    for dummy in range(runs):
+        seconds, dummy_proc = timed_run([python, "-c", "pass"], timeout=60)
         startup.append(seconds)
     return {"import": summarize(inside), "process_wall": summarize(wall), "interpreter_startup": summarize(startup)}
 

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """`make bench`: azbackup.vmprep side by side with azure.azcollection (started by scripts/bench.sh).
 
 Measures, in one run against one sandbox: install footprint, cold import time of module_utils, per-task time of
@@ -120,12 +119,12 @@ def section_tasks(results, bench, runs):
             expect(run, True, "%s change run" % key)
             entry[key] = {"change": run_record(run, sc.minimum(op, True, polls))}
         reps = repeat_no_change(bench, {"ours": ("ours", ours_tasks), "theirs": ("theirs", theirs_tasks)}, runs)
+        op_of = {"ours": our_op, "theirs": their_op}
         for key in ("ours", "theirs"):
             rep = reps[key]
             net = rep["wall"]["median"] - results["baseline"][key]["wall"]["median"]
             entry[key].update(wall=rep["wall"], task=rep["task"], net_of_ping=round(net, 4),
-                              no_change=run_record(rep["last"], sc.minimum(our_op if key == "ours" else their_op,
-                                                                            False, polls)))
+                              no_change=run_record(rep["last"], sc.minimum(op_of[key], False, polls)))
         entry["ratio_wall"] = ratio(entry["theirs"]["wall"]["median"], entry["ours"]["wall"]["median"])
         entry["ratio_net"] = ratio(entry["theirs"]["net_of_ping"], entry["ours"]["net_of_ping"])
         entry["ratio_task"] = ratio(entry["theirs"]["task"]["median"], entry["ours"]["task"]["median"])
@@ -163,7 +162,7 @@ def section_nsg50(results, bench, runs):
         change = bench.measured(side, tasks)
         expect(change, True, "%s change run" % key)
         walls, last = [], None
-        for _ in range(reps):
+        for dummy in range(reps):
             last = bench.measured(side, tasks)
             expect(last, False, "%s no-change run" % key)
             walls.append(last["wall"])

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Write docs/performance.md and docs/performance.png from the raw results of `make bench` (reports/bench.json).
 
     .venv/bin/python tests/bench/report.py [--results reports/bench.json]
