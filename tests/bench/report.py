@@ -28,21 +28,21 @@ def plot_series(results):
     times, ratios = [], []
     imp = results.get("imports")
     if imp:
-        times.append(("import module_utils", imp["ours"]["import"]["median"], imp["theirs"]["import"]["median"]))
+        times.append(("import\nmodule_utils", imp["ours"]["import"]["median"], imp["theirs"]["import"]["median"]))
         ratios.append(("import time", imp["ratio"], None))
     for name, entry in (results.get("per_task") or {}).items():
-        times.append(("%s, no change\n(task, minus ping)" % name, entry["ours"]["net_of_ping"],
+        times.append(("%s\nno change" % name, entry["ours"]["net_of_ping"],
                       entry["theirs"]["net_of_ping"]))
         ratios.append(("%s per task" % name, entry["ratio_net"], 3))
     n50 = (results.get("nsg50") or {}).get("variants") or {}
     if "nsg_rules" in n50 and "azure_rm_securitygroup" in n50:
         o, t = n50["nsg_rules"], n50["azure_rm_securitygroup"]
-        times.append(("50 rules, change", o["change"]["wall"], t["change"]["wall"]))
+        times.append(("50 rules\nchange", o["change"]["wall"], t["change"]["wall"]))
         ratios.append(("50 rules, change", o.get("ratio_change"), None))
     prep = results.get("prepare")
     if prep:
-        times.append(("prepare 20 VMs,\nfirst run", prep["ours"]["change"]["wall"], prep["theirs"]["change"]["wall"]))
-        times.append(("prepare 20 VMs,\nre-run", prep["ours"]["no_change"]["wall"], prep["theirs"]["no_change"]["wall"]))
+        times.append(("prepare\nfirst run", prep["ours"]["change"]["wall"], prep["theirs"]["change"]["wall"]))
+        times.append(("prepare\nre-run", prep["ours"]["no_change"]["wall"], prep["theirs"]["no_change"]["wall"]))
         ratios.append(("prepare, first run", prep.get("ratio_change"), None))
         ratios.append(("prepare, re-run", prep.get("ratio_no_change"), None))
     fp = results.get("footprint")
@@ -70,7 +70,7 @@ a.set_xticks(list(x))
 a.set_xticklabels(labels, fontsize=8)
 a.set_yscale("log")
 a.set_ylabel("seconds (median, log scale)")
-a.set_title("Time")
+a.set_title("Time (per-task bars: no-change task minus ping baseline)", fontsize=10)
 a.legend(fontsize=8)
 a.grid(axis="y", alpha=0.3)
 rl = [r[0] for r in ratios][::-1]
@@ -85,7 +85,7 @@ for i, (v, g) in enumerate(zip(rv, goals)):
 b.set_yticks(range(len(rv)))
 b.set_yticklabels(rl, fontsize=8)
 b.axvline(1, color="grey", lw=0.8)
-b.set_xlabel("azure.azcollection / azbackup.vmprep (higher is better for us; | = goal)")
+b.set_xlabel("azure.azcollection / azbackup.vmprep\n(higher is better for us; black tick = goal)")
 b.set_title("Ratios")
 b.set_xlim(0, max(rv + [g for g in goals if g]) * 1.25)
 fig.tight_layout()
@@ -171,6 +171,10 @@ def goal_lines(results):
     for name, e in per_task.items():
         for kind in ("no_change", "change"):
             runs.append(("%s %s" % (name, kind.replace("_", " ")), e["ours"][kind]))
+    n50 = ((results.get("nsg50") or {}).get("variants") or {}).get("nsg_rules")
+    if n50:
+        for kind in ("change", "no_change"):
+            runs.append(("nsg_rules 50 rules %s" % kind.replace("_", " "), n50[kind]))
     prep = results.get("prepare")
     if prep:
         for kind in ("change", "no_change"):
@@ -183,8 +187,10 @@ def goal_lines(results):
     imp = results.get("imports")
     if imp:
         med = imp["ours"]["import"]["median"]
-        lines.append("| Import of module_utils plus the SDKs one network module needs: at most 0.7 s | %s | %s |"
-                     % (s(med), "met" if med <= 0.7 else "**not met**"))
+        best = imp["ours"]["import"]["min"]
+        lines.append("| Import of module_utils plus the SDKs one network module needs: at most 0.7 s | median %s "
+                     "(fastest of %d: %s) | %s |" % (s(med), imp["ours"]["import"]["n"], s(best),
+                                                   "met" if med <= 0.7 else "**not met** (median)"))
     return lines
 
 
@@ -244,9 +250,17 @@ def render(results, image):
     out.append(format_table(["", ""], [
         ["CPU", m.get("cpu")], ["cores", m.get("cores")], ["memory", "%s GiB" % m.get("memory_gib")],
         ["OS", m.get("os")], ["Python", m.get("python")],
+        ["load average (1/5/15 min) at start / end", "%s / %s" % (
+            "/".join(str(v) for v in m.get("load_average_start") or []) or "-",
+            "/".join(str(v) for v in m.get("load_average_end") or []) or "-")],
         ["ansible-core (ours / azure.azcollection venv)", "%s / %s" % (m.get("ansible_core_ours"), m.get("ansible_core_theirs"))],
         ["ansible bundle / azure.azcollection", "%s / %s" % (m.get("ansible_bundle"), m.get("azure_azcollection"))],
     ]) + "\n")
+    loads = [v[0] for v in (m.get("load_average_start"), m.get("load_average_end")) if v]
+    if loads and m.get("cores") and max(loads) > m["cores"]:
+        out.append("**The machine was busy while the benchmark ran** (1-minute load average up to %.1f on %s cores): "
+                   "times are noisy and slower than on an idle machine; request counts are not affected.\n"
+                   % (max(loads), m["cores"]))
     out.append("## Results\n")
     ratios = results.get("ratios") or {}
     if ratios.get("rows"):
@@ -272,6 +286,8 @@ def render(results, image):
             rows.append([key, s(v["change"]["wall"]), v["change"]["requests"]["total_arm"],
                          s(v["no_change_wall"]["median"]), v["no_change"]["requests"]["total_arm"]])
         out.append(format_table(["variant", "first run", "ARM requests", "no-change run", "ARM requests"], rows) + "\n")
+        out.append("The minimum in the request table above is that of the job (one NSG); a loop of `nsg_rule` pays one "
+                   "module run and one read per rule by design, which is why `nsg_rules` exists.\n")
     prep = results.get("prepare")
     if prep:
         out.append("## The Azure part of the prepare flow: 20 VMs in 2 regions\n")
