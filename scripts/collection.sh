@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build the collection as users get it and install it from the tarball.
 #   scripts/collection.sh build     -> build/dist/azbackup-vmprep-<version>.tar.gz
-#   scripts/collection.sh install   -> build/collections/ansible_collections/azbackup/vmprep (from that tarball)
+#   scripts/collection.sh install [DIR] -> DIR (default build/collections)/ansible_collections/azbackup/vmprep,
+#                                      installed from that tarball
 #   scripts/collection.sh tree DIR  -> copy of the tracked files in DIR/ansible_collections/azbackup/vmprep (for ansible-test)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,15 +10,18 @@ ROOT=$PWD
 BIN=${VENV:-$ROOT/.venv}/bin
 case "${1:-install}" in
   build)
-    rm -rf build/dist && mkdir -p build/dist
-    "$BIN/ansible-galaxy" collection build --force --output-path build/dist . >/dev/null
-    ls build/dist/*.tar.gz
+    out=${2:-build/dist}
+    rm -rf "$out" && mkdir -p "$out"
+    "$BIN/ansible-galaxy" collection build --force --output-path "$out" . >/dev/null
+    ls "$out"/*.tar.gz
     ;;
   install)
-    tarball=$("$0" build)
-    rm -rf build/collections && mkdir -p build/collections
-    "$BIN/ansible-galaxy" collection install --no-deps --force -p build/collections "$tarball" >/dev/null
-    echo "$ROOT/build/collections"
+    dest=$(realpath -m "${2:-$ROOT/build/collections}")
+    tarball=$("$0" build "$dest.dist")
+    rm -rf "$dest" && mkdir -p "$dest"
+    "$BIN/ansible-galaxy" collection install --no-deps --force -p "$dest" "$tarball" >/dev/null
+    rm -rf "$dest.dist"
+    echo "$dest"
     ;;
   tree)
     dest="${2:?tree needs a directory}/ansible_collections/azbackup/vmprep"

@@ -1,23 +1,65 @@
 #!/usr/bin/env bash
-# make demo: start the local ARM sandbox (and test hosts when available), run the main playbook against it.
+# make demo: start the local ARM sandbox (and, when podman works, two local systemd containers as VMs), run
+# playbooks/prepare_backup_environment.yml against them, and say where the readiness report is.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 BIN=${VENV:-$ROOT/.venv}/bin
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
-step "Building and installing the collection from its tarball"
-export ANSIBLE_COLLECTIONS_PATH=$(scripts/collection.sh install)
-step "Starting the local ARM sandbox (HTTPS, seeded with a demo estate)"
+started=$(date +%s)
+
+step "1/4 Building the collection and installing it from its tarball"
+ANSIBLE_COLLECTIONS_PATH=$(scripts/collection.sh install "$ROOT/build/demo-collections" 2>/dev/null)
+export ANSIBLE_COLLECTIONS_PATH
+
+step "2/4 Starting the local ARM sandbox (HTTPS, seeded with a demo estate of 7 VMs in 2 regions)"
 eval "$(scripts/sandbox-env.sh)"
-echo "sandbox: $AZBACKUP_SANDBOX_URL (state in .sandbox/, stop with: kill \$(jq .pid .sandbox/sandbox.json))"
-export ANSIBLE_PYTHON_INTERPRETER=$BIN/python ANSIBLE_LOCALHOST_WARNING=false
-PLAYBOOK=${DEMO_PLAYBOOK:-}
-if [ -z "$PLAYBOOK" ]; then
-  for candidate in playbooks/prepare_backup_environment.yml playbooks/service_tags.yml; do
-    [ -f "$candidate" ] && { PLAYBOOK=$candidate; break; }
+"$BIN/python" - <<'PY'
+import json, os, ssl, urllib.request
+ctx = ssl.create_default_context(cafile=os.environ["REQUESTS_CA_BUNDLE"])
+req = urllib.request.Request(os.environ["AZBACKUP_SANDBOX_URL"] + "/_sandbox/reset", method="POST",
+                             data=json.dumps({"reload_fixtures": True}).encode(), headers={"Content-Type": "application/json"})
+urllib.request.urlopen(req, context=ctx).read()
+PY
+echo "sandbox: $AZBACKUP_SANDBOX_URL (fresh demo estate; state and log in .sandbox/)"
+
+INVENTORY=(-i inventories/demo/hosts.yml)
+EXTRA=(-e azbackup_network_mode=service_tags)
+step "3/4 Local test VMs"
+if [ "${DEMO_CONTAINERS:-auto}" != "no" ] && command -v podman >/dev/null 2>&1 && podman info >/dev/null 2>&1 \
+   && command -v debootstrap >/dev/null 2>&1; then
+  echo "podman works: building (or reusing) the Debian 12 image and booting two containers"
+  tests/roles/build-images.sh 12 | sed 's/^/  /'
+  podman network exists azb-demo || podman network create --subnet 10.89.90.0/24 azb-demo >/dev/null
+  for spec in azb-demo-proxy:10.89.90.5 azb-demo-app:10.89.90.10; do
+    name=${spec%%:*} ip=${spec#*:}
+    if ! podman container exists "$name"; then
+      podman run -d --name "$name" --hostname "$name" --network azb-demo --ip "$ip" --systemd=always \
+        --cap-add NET_ADMIN localhost/azbackup-debian:12 /sbin/init >/dev/null
+    fi
   done
+  for name in azb-demo-proxy azb-demo-app; do
+    for _ in $(seq 1 60); do
+      state=$(podman exec "$name" systemctl is-system-running 2>/dev/null || true)
+      case "$state" in running|degraded) break ;; esac
+      sleep 1
+    done
+    echo "  $name: systemd $state"
+  done
+  INVENTORY+=(-i inventories/demo/guests.yml)
+  EXTRA=(-e azbackup_network_mode=proxy -e azbackup_proxy_host=10.89.90.5 -e azbackup_vnet_cidrs=10.89.90.0/24
+         -e '{"azbackup_readiness_proxy_vms": ["vm-web-weu-01", "vm-app-weu-02", "vm-sql-weu-01"]}')
+  echo "network option 2 (HTTP proxy): vm-proxy-weu = azb-demo-proxy, vm-web-weu-01 = azb-demo-app"
+  echo "remove them with: podman rm -f azb-demo-proxy azb-demo-app && podman network rm azb-demo"
+else
+  echo "podman is not available here: the demo runs the Azure-side steps only (network option 1, service tags)."
+  echo "Install podman, runc and debootstrap (scripts/system-deps.sh) to include the guest steps."
 fi
-step "Running $PLAYBOOK against the sandbox"
-"$BIN/ansible-playbook" -i inventories/demo/hosts.yml "$PLAYBOOK" ${DEMO_ARGS:-}
-step "Done"
-if [ -d reports ]; then echo "Reports: $ROOT/reports/"; ls reports; fi
+
+step "4/4 Running playbooks/prepare_backup_environment.yml"
+export ANSIBLE_PYTHON_INTERPRETER=$BIN/python ANSIBLE_LOCALHOST_WARNING=false ANSIBLE_HOST_KEY_CHECKING=false
+"$BIN/ansible-playbook" "${INVENTORY[@]}" playbooks/prepare_backup_environment.yml "${EXTRA[@]}" ${DEMO_ARGS:-}
+
+step "Done in $(( $(date +%s) - started )) s"
+echo "Readiness report: $ROOT/reports/readiness.html (and readiness.md)"
+echo "Run it again: every task reports ok, nothing changes."

@@ -178,10 +178,10 @@ def resolve_settings(params, environ=None):
     if source == "auto":
         if params.get("profile"):
             fields, chosen = merged(read_profile(params["profile"], environ, required=True), opts, env), "credential_file"
-        elif complete(opts):
-            fields, chosen = merged(opts, env), "options"
-        elif complete(env):
-            fields, chosen = merged(opts, env), "env"
+        elif complete(merged(opts, env)):
+            # Each field falls back on its own: an option given here, the rest from the environment.
+            given = opts.get("client_id") or opts.get("secret")
+            fields, chosen = merged(opts, env), "options" if given else "env"
         else:
             prof = read_profile(profile_name or "default", environ, required=bool(profile_name))
             if prof and complete(prof):

@@ -18,6 +18,7 @@ import ipaddress
 import re
 
 from ansible_collections.azbackup.vmprep.plugins.module_utils._errors import AzbError
+from ansible_collections.azbackup.vmprep.plugins.module_utils._validate import validate_resource_group
 
 PROTOCOLS = ("Tcp", "Udp", "Icmp", "Esp", "Ah", "*")
 ACCESSES = ("Allow", "Deny")
@@ -83,11 +84,18 @@ def canonical(value, allowed, option):
     raise Invalid("%s must be one of %s (any case); got '%s'." % (option, ", ".join(allowed), value))
 
 
-def check_name(name, option="name"):
+def check_name(name, option="name", what="rule"):
     if not isinstance(name, str) or not _NAME.match(name):
-        raise Invalid("%s '%s' is not a valid rule name: use 1-80 letters, digits, underscores, periods or hyphens, "
-                      "starting with a letter or digit and ending with a letter, digit or underscore." % (option, name))
+        raise Invalid("%s '%s' is not a valid %s name: use 1-80 letters, digits, underscores, periods or hyphens, "
+                      "starting with a letter or digit and ending with a letter, digit or underscore."
+                      % (option, name, what))
     return name
+
+
+def validate_target(params):
+    """The resource group and NSG names of every NSG module (NSG names follow the same rule as rule names)."""
+    validate_resource_group(params["resource_group"])
+    check_name(params["security_group"], "security_group", what="network security group")
 
 
 def parse_prefix(text, option):

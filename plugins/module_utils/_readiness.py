@@ -21,6 +21,11 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.azbackup.vmprep.plugins.module_utils._errors import AzbError
+from ansible_collections.azbackup.vmprep.plugins.module_utils._validate import (
+    normalize_location,
+    validate_location,
+    validate_resource_group,
+)
 
 CHECKS = ("agent", "backup_extension", "power_state", "region", "disks", "os", "network_config", "outbound")
 RESULTS = ("pass", "warn", "fail")  # in order of severity
@@ -33,8 +38,6 @@ BACKUP_EXTENSIONS = ("vmsnapshot", "vmsnapshotlinux")
 ENHANCED_ONLY_DISKS = {"ultrassd_lrs": "Ultra Disk", "premiumv2_lrs": "Premium SSD v2"}
 _VERSION = re.compile(r"^\d+(\.\d+){0,3}$")
 _NT_VERSION = re.compile(r"(\d+)\.(\d+)")
-_RG_NAME = re.compile(r"^[-\w._()]{1,90}$")
-_REGION = re.compile(r"^[a-z0-9]{2,40}$")
 
 
 def result(check, outcome, reason, remedy=""):
@@ -52,11 +55,6 @@ def worst(outcomes):
     for outcome in outcomes:
         level = max(level, RESULTS.index(outcome))
     return RESULTS[level]
-
-
-def region_key(name):
-    """'West Europe' / 'westeurope' / 'WestEurope' -> 'westeurope'."""
-    return (name or "").replace(" ", "").lower()
 
 
 def parse_id(resource_id):
@@ -242,11 +240,11 @@ def check_power_state(facts, opts):
 
 def check_region(facts, opts):
     check = "region"
-    region = region_key(facts["vm"].get("location"))
-    chosen = [v for v in opts.get("vaults") or [] if region_key(v.get("location")) == region]
+    region = normalize_location(facts["vm"].get("location"))
+    chosen = [v for v in opts.get("vaults") or [] if normalize_location(v.get("location")) == region]
     if chosen:
         return result(check, "pass", "Vault %s is in the VM's region %s." % (chosen[0]["name"], region))
-    others = [v for v in opts.get("all_vaults") or [] if region_key(v.get("location")) == region]
+    others = [v for v in opts.get("all_vaults") or [] if normalize_location(v.get("location")) == region]
     if others:
         return result(check, "warn", "No selected vault is in %s, but vault %s (resource group %s) is."
                       % (region, others[0]["name"], parse_id(others[0].get("id")).get("resource_group")),
@@ -408,7 +406,7 @@ def destination_coverage(p, region):
     """'all' if the rule's destination covers Storage in `region`, 'some' if it may cover part of it, else ''."""
     if p.get("destinationApplicationSecurityGroups"):
         return ""
-    region = region_key(region)
+    region = normalize_location(region)
     full = {"*", "any", "0.0.0.0/0", "internet", "storage", "storage." + region, "azurecloud", "azurecloud." + region}
     coverage = ""
     for prefix in _prefixes(p, "destination"):
@@ -465,7 +463,7 @@ def describe_rule(nsg, rule):
 def check_outbound(facts, opts):
     check = "outbound"
     vm = facts["vm"]
-    region = region_key(vm.get("location"))
+    region = normalize_location(vm.get("location"))
     proxied = facts["proxied"]
     primary = facts["primary_nic"]
     if primary is None:
@@ -586,7 +584,7 @@ def vm_report(facts, opts, checks=CHECKS):
         "name": vm.get("name"),
         "id": vm.get("id"),
         "resource_group": parse_id(vm.get("id")).get("resource_group"),
-        "location": region_key(vm.get("location")),
+        "location": normalize_location(vm.get("location")),
         "os_type": facts["os_type"],
         "power_state": facts["power_state"],
         "agent_version": agent or "",
@@ -610,9 +608,8 @@ def summarize(reports, checks=CHECKS):
 def validate(params):
     """Check the options before any request; returns the normalised options for the checks."""
     rg = params.get("resource_group")
-    if rg is not None and not _RG_NAME.match(rg):
-        raise AzbError("resource_group must be a resource group name (1-90 letters, digits, '-', '_', '.', '(' or ')'); "
-                       "got '%s'." % rg)
+    if rg is not None:
+        validate_resource_group(rg)
     for pattern in params.get("names") or []:
         if not pattern or not pattern.strip():
             raise AzbError("names must be VM names or shell-style patterns such as 'web-*'; got an empty entry.")
@@ -622,10 +619,7 @@ def validate(params):
             raise AzbError("vaults[%d] needs both name and resource_group." % i)
     if vaults and params.get("vault_regions"):
         raise AzbError("vaults and vault_regions are mutually exclusive: name the vaults, or give their regions.")
-    regions = [region_key(r) for r in params.get("vault_regions") or []]
-    for raw, region in zip(params.get("vault_regions") or [], regions, strict=True):
-        if not _REGION.match(region):
-            raise AzbError("vault_regions must be Azure region names such as westeurope; got '%s'." % raw)
+    regions = [validate_location(r, option="vault_regions") for r in params.get("vault_regions") or []]
     minimum = dict(DEFAULT_MIN_AGENT)
     for key, value in (params.get("min_agent_version") or {}).items():
         if key not in ("linux", "windows"):
@@ -672,7 +666,7 @@ def select_vaults(all_vaults, opts):
             chosen.extend(match)
         return chosen
     if opts["vault_regions"]:
-        return [v for v in all_vaults if region_key(v.get("location")) in opts["vault_regions"]]
+        return [v for v in all_vaults if normalize_location(v.get("location")) in opts["vault_regions"]]
     return list(all_vaults)
 
 
@@ -898,6 +892,6 @@ def build_report(reader, params):
         "vms": reports,
         "summary": summarize(reports, opts["checks"]),
         "vaults": [{"name": v.get("name"), "resource_group": parse_id(v.get("id"))["resource_group"],
-                    "location": region_key(v.get("location"))} for v in opts["vaults"]],
+                    "location": normalize_location(v.get("location"))} for v in opts["vaults"]],
         "requests": reader.requests,
     }

@@ -11,6 +11,11 @@ from __future__ import annotations
 import re
 
 from ansible_collections.azbackup.vmprep.plugins.module_utils._errors import AzbError, from_exception
+from ansible_collections.azbackup.vmprep.plugins.module_utils._validate import (  # noqa: F401 (re-exported)
+    normalize_location,
+    validate_location,
+    validate_resource_group,
+)
 
 REDUNDANCY = ("GeoRedundant", "LocallyRedundant", "ZoneRedundant")
 SOFT_DELETE = ("Enabled", "Disabled", "AlwaysON")
@@ -21,8 +26,6 @@ SKUS = ("Standard",)
 RETENTION_DAYS = (14, 180)
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{1,49}$")
-_GROUP = re.compile(r"^[-\w.()]{1,90}$")
-_LOCATION = re.compile(r"^[a-z0-9]+$")
 
 # The settable fields of the normalised vault shape and where each lives in the ARM body: (key, ARM path).
 # One table, so the create body, the PATCH body and the normalisation of responses cannot drift apart.
@@ -54,21 +57,10 @@ NOT_EMPTY_PREFIXES = ("serviceresourcenotempty", "vaultnotempty")
 
 # ---- validation (before any request) ----------------------------------------------------------------------------
 
-def normalize_location(location):
-    """'West Europe' -> 'westeurope', as ARM does."""
-    return re.sub(r"\s+", "", location or "").lower()
-
-
 def validate_name(name):
     if not _NAME.match(name or ""):
         raise AzbError("name '%s' is not a valid vault name: use 2 to 50 characters, letters, digits and hyphens, "
                        "starting with a letter." % name)
-
-
-def validate_resource_group(group):
-    if not group or not _GROUP.match(group) or group.endswith("."):
-        raise AzbError("resource_group '%s' is not a valid resource group name: use 1 to 90 characters, letters, digits, "
-                       "underscores, hyphens, periods and parentheses, not ending with a period." % group)
 
 
 def validate_tags(tags):
@@ -90,8 +82,8 @@ def validate_params(params):
     if params.get("state", "present") == "absent":
         return
     location = params.get("location")
-    if location is not None and not _LOCATION.match(normalize_location(location)):
-        raise AzbError("location '%s' is not an Azure region name such as westeurope or 'West Europe'." % location)
+    if location is not None:
+        validate_location(location)
     days = params.get("soft_delete_retention_days")
     if days is not None and not RETENTION_DAYS[0] <= days <= RETENTION_DAYS[1]:
         raise AzbError("soft_delete_retention_days must be between %d and %d; got %d." % (RETENTION_DAYS + (days,)))

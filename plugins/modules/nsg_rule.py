@@ -266,6 +266,7 @@ def _result_view(arm):
 def main_logic(module):
     params = module.params
     rg, nsg_name = params["resource_group"], params["security_group"]
+    _nsg.validate_target(params)
     spec = _nsg.validate(params, subscription_id=lambda: module.settings.subscription_id, resource_group=rg)
     client = module.clients.network()
     for attempt in range(1, ATTEMPTS + 1):

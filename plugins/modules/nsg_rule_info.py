@@ -203,6 +203,7 @@ def select(nsg, params, direction):
 
 def main_logic(module):
     params = module.params
+    _nsg.validate_target(params)
     direction = None
     if params["direction"]:
         direction = _nsg.canonical(params["direction"], _nsg.DIRECTIONS, "direction")

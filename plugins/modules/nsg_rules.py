@@ -239,6 +239,7 @@ from ansible_collections.azbackup.vmprep.plugins.module_utils._module import Azu
 def main_logic(module):
     params = module.params
     rg, nsg_name = params["resource_group"], params["security_group"]
+    _nsg.validate_target(params)
     if params["max_attempts"] < 1:
         module.fail("max_attempts must be 1 or more; got %d." % params["max_attempts"])
     specs = _nsg.validate_many(params["rules"], subscription_id=lambda: module.settings.subscription_id,

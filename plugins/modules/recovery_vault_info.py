@@ -153,9 +153,9 @@ def select(vaults, name=None, tags=None):
 def main_logic(module):
     params = module.params
     name, group = params.get("name"), params.get("resource_group")
-    if name:
+    if name is not None:
         _vault.validate_name(name)
-    if group:
+    if group is not None:
         _vault.validate_resource_group(group)
     for entry in params["tags"]:
         if not entry or entry.startswith(":"):

@@ -116,7 +116,9 @@ service_tags:
       sample: ["192.0.2.0/24"]
 """
 
+from ansible_collections.azbackup.vmprep.plugins.module_utils._client import to_dict
 from ansible_collections.azbackup.vmprep.plugins.module_utils._module import AzureModule
+from ansible_collections.azbackup.vmprep.plugins.module_utils._validate import normalize_location, validate_location
 
 
 def wanted(tag_name, names):
@@ -136,7 +138,7 @@ def keep_prefix(prefix, ip_version):
 
 
 def select(values, params):
-    region = (params.get("region") or "").replace(" ", "").lower()
+    region = normalize_location(params.get("region"))
     out = []
     for value in values:
         props = value.get("properties") or {}
@@ -157,11 +159,8 @@ def select(values, params):
 
 
 def main_logic(module):
-    location = module.params["location"].replace(" ", "").lower()
-    if not location.isalnum():
-        module.fail("location must be an Azure region name such as westeurope; got '%s'." % module.params["location"])
+    location = validate_location(module.params["location"])
     client = module.clients.network()
-    from ansible_collections.azbackup.vmprep.plugins.module_utils._client import to_dict
 
     result = to_dict(client.service_tags.list(location))
     module.exit(changed=False, change_number=result.get("changeNumber"), cloud=result.get("cloud"),

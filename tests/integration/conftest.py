@@ -41,9 +41,10 @@ def pytest_terminal_summary(terminalreporter, config):
 
 
 @pytest.fixture(scope="session")
-def collections_path():
+def collections_path(tmp_path_factory):
     """Build the collection with ansible-galaxy and install it from the tarball (no Galaxy access needed)."""
-    out = subprocess.run([os.path.join(ROOT, "scripts", "collection.sh"), "install"], check=True,
+    dest = str(tmp_path_factory.mktemp("collections"))
+    out = subprocess.run([os.path.join(ROOT, "scripts", "collection.sh"), "install", dest], check=True,
                          capture_output=True, text=True, cwd=ROOT)
     return out.stdout.strip().splitlines()[-1]
 
@@ -134,6 +135,12 @@ class Runner:
             for task in play_doc.get("tasks", []):
                 results.append(task["hosts"].get("localhost", {}))
         return results, proc
+
+    def ansible_playbook(self, *args, env=None):
+        """ansible-playbook with the given arguments (a playbook of the repository, an inventory, -e ...)."""
+        cmd = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), *args]
+        return subprocess.run(cmd, env=env or self.env(ANSIBLE_STDOUT_CALLBACK="default"), capture_output=True,
+                              text=True, timeout=900, check=False)
 
     def module(self, name, args=None, **kwargs):
         """Run one module task and return its result dict (failed results are returned, not raised)."""

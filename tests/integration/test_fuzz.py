@@ -25,10 +25,90 @@ EXAMPLES = int(os.environ.get("AZBACKUP_FUZZ_EXAMPLES", "500"))
 
 # Minimal valid arguments per module, and strategies for values only the module's own checks reject.
 # (name of the option, strategy of invalid values)
+NOT_REGION = st.text(min_size=1, max_size=30).filter(lambda s: not s.replace(" ", "").isalnum())
+BAD_VAULT_NAME = st.one_of(
+    st.text("abc-", min_size=51, max_size=60).map(lambda s: "a" + s),  # too long
+    st.text("0123456789-", min_size=1, max_size=10),  # does not start with a letter
+    st.text("abc", min_size=1, max_size=5).map(lambda s: s + "_!"),  # characters outside letters, digits, hyphens
+    st.just("a"),  # too short
+)
+BAD_GROUP = st.one_of(st.just(""), st.text("abc", min_size=1, max_size=5).map(lambda s: s + "/x"),
+                      st.text("a", min_size=91, max_size=95), st.just("rg."))
+NSG_RULE_INVALID = [
+    ("name", st.sampled_from(["", "-x", "x-", "a b", "x" * 81, "r/1"]) | st.text(max_size=10).map(lambda s: "!" + s)),
+    ("priority", st.integers().filter(lambda n: n < 100 or n > 4096) | st.sampled_from(["high", "1e3", "", "12.5"])),
+    ("direction", st.text(min_size=1, max_size=12).filter(lambda s: s.lower() not in ("inbound", "outbound"))),
+    ("access", st.text(min_size=1, max_size=12).filter(lambda s: s.lower() not in ("allow", "deny"))),
+    ("protocol", st.text(min_size=1, max_size=12).filter(
+        lambda s: s.lower() not in ("tcp", "udp", "icmp", "esp", "ah", "*"))),
+    ("destination_port_ranges", st.integers(min_value=65536).map(lambda n: [n])
+     | st.sampled_from([["http"], ["443-80"], ["*", "80"], [], ["-1"], ["1-2-3"]])),
+    ("source_address_prefixes", st.sampled_from([["10.0.0.0/33"], ["300.1.1.1"], ["AzureBackup", "10.0.0.1"],
+                                                 ["*", "10.0.0.1"], ["10.0.0.1", "::1"], [], ["a b"], ["10.0.0.5/24"]])),
+    ("description", st.text(min_size=141, max_size=300)),
+    ("priority_range", st.sampled_from([[1, 50], [300, 200], [100], [100, 5000]])),
+]
+NSG = {"resource_group": "rg", "security_group": "nsg"}
+NSG_TARGET_INVALID = [("resource_group", BAD_GROUP),
+                      ("security_group", st.sampled_from(["", "-nsg", "nsg-", "a b", "n" * 81, "nsg/x"]))]
+
 MODULE_CASES = {
     "service_tags_info": {
         "valid": {"location": "westeurope"},
-        "invalid": [("location", st.text(min_size=1, max_size=30).filter(lambda s: not s.replace(" ", "").isalnum()))],
+        "invalid": [("location", NOT_REGION)],
+    },
+    "recovery_vault": {
+        "valid": {"name": "rsv-fuzz", "resource_group": "rg-fuzz", "location": "westeurope"},
+        "invalid": [
+            ("name", BAD_VAULT_NAME),
+            ("resource_group", BAD_GROUP),
+            ("location", NOT_REGION),
+            ("soft_delete_retention_days", st.one_of(st.integers(max_value=13), st.integers(min_value=181))),
+            ("immutability", st.just("Locked")),  # without immutability_lock_confirm
+            ("tags", st.dictionaries(st.text("abc", min_size=1, max_size=4), st.just("v"), min_size=51, max_size=55)),
+            ("tags", st.sampled_from([{"a/b": "v"}, {"x?": "v"}, {"k": "v" * 257}])),
+        ],
+        "extra": [
+            st.just({"name": "rsv-fuzz", "resource_group": "rg-fuzz", "location": "westeurope",
+                     "cross_region_restore": True, "storage_redundancy": "LocallyRedundant"}),
+            st.just({"name": "rsv-fuzz", "resource_group": "rg-fuzz", "location": "westeurope",
+                     "soft_delete": "Disabled", "soft_delete_retention_days": 30}),
+        ],
+    },
+    "recovery_vault_info": {
+        "valid": {"resource_group": "rg-fuzz"},
+        "invalid": [("resource_group", BAD_GROUP), ("name", BAD_VAULT_NAME),
+                    ("tags", st.sampled_from([[":v"], [""], [":"]]))],
+    },
+    "backup_readiness_info": {
+        "valid": {"resource_group": "rg-fuzz"},
+        "invalid": [
+            ("resource_group", BAD_GROUP),
+            ("names", st.just([""])),
+            ("vault_regions", NOT_REGION.map(lambda s: [s])),
+            ("min_agent_version", st.sampled_from([{"solaris": "1.0"}, {"linux": "one.two"}, {"windows": ""}])),
+            ("max_data_disks", st.integers(max_value=-1)),
+            ("max_concurrency", st.one_of(st.integers(max_value=0), st.integers(min_value=65))),
+            ("vaults", st.sampled_from([[{"name": "v"}], [{"resource_group": "rg"}]])),
+        ],
+        "extra": [st.just({"vaults": [{"name": "v", "resource_group": "rg"}], "vault_regions": ["westeurope"]})],
+    },
+    "nsg_rule": {
+        "valid": dict(NSG, name="r1", priority=200),
+        "invalid": NSG_RULE_INVALID + NSG_TARGET_INVALID,
+    },
+    "nsg_rules": {
+        "valid": dict(NSG, rules=[{"name": "r1", "priority": 200}]),
+        "invalid": [("rules", values.map(lambda v, o=opt: [{"name": "ok", "priority": 300},
+                                                          dict({"name": "r1", "priority": 200}, **{o: v})]))
+                    for opt, values in NSG_RULE_INVALID]
+        + [("rules", st.just([{"name": "twice", "priority": 200}, {"name": "TWICE", "priority": 201}])),
+           ("max_attempts", st.integers(max_value=0))] + NSG_TARGET_INVALID,
+    },
+    "nsg_rule_info": {
+        "valid": dict(NSG),
+        "invalid": [("direction", st.text(min_size=1, max_size=12).filter(
+            lambda s: s.lower() not in ("inbound", "outbound")))] + NSG_TARGET_INVALID,
     },
 }
 
@@ -74,6 +154,7 @@ def invalid_args(mod, name, options):
             strategies.append(st.just({k: v for k, v in valid.items() if k != opt}))
     for opt, values in case["invalid"]:
         strategies.append(values.map(lambda v, o=opt: dict(valid, **{o: v})))
+    strategies.extend(case.get("extra", []))
     return st.one_of(strategies)
 
 
@@ -111,7 +192,9 @@ def test_invalid_input_fails_cleanly_without_requests(name, installed, sandbox, 
     @given(invalid_args(mod, name, options))
     def check(args):
         count["n"] += 1
+        before = len(sandbox.control.requests())
         result = run_in_process(mod, args)
+        assert len(sandbox.control.requests()) == before, ("input that can be checked locally sent requests", args)
         assert result.get("failed") is True, (args, result)
         assert result.get("msg"), (args, result)
         assert "Traceback" not in json.dumps(result), (args, result)

@@ -405,8 +405,9 @@ def test_rule_info_filters(run, sandbox):
 
 
 def _playbook(run, name, extra_vars=None):
-    cmd = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,",
-           os.path.join(ROOT, "playbooks", name)]
+    # The demo inventory's group_vars name the seed's NSGs and proxy (inventory variables reach the playbooks).
+    cmd = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
+           "-i", os.path.join(ROOT, "inventories", "demo", "hosts.yml"), os.path.join(ROOT, "playbooks", name)]
     if extra_vars:
         cmd += ["-e", json.dumps(extra_vars)]
     env = run.env(ANSIBLE_PYTHON_INTERPRETER=sys.executable)
@@ -436,7 +437,7 @@ def test_playbooks_against_the_seed(run, sandbox):
 
     # Option 2: the seed already has the proxy exception; another NSG gets it.
     sandbox.control.clear_requests()
-    tasks = _playbook(run, "network_proxy.yml")
+    tasks = _playbook(run, "network_proxy.yml", {"azbackup_nsgs": [{"resource_group": "rg-backup-weu", "name": "nsg-app"}]})
     assert tasks["Allow the proxy VM to reach the Internet"]["changed"] is False and writes(sandbox) == []
     # (Outbound 200 on nsg-app-neu went to the service-tag rules above, so this one takes 250.)
     tasks = _playbook(run, "network_proxy.yml", {"azbackup_nsgs": [{"resource_group": "rg-backup-neu",

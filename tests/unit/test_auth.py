@@ -137,3 +137,9 @@ def test_custom_cloud_with_incomplete_metadata():
 def test_scope_for_audience():
     assert _auth.scope_for_audience("https://management.core.windows.net/") == "https://management.core.windows.net/.default"
     assert _auth.scope_for_audience("https://arm") == "https://arm/.default"
+
+
+def test_option_fields_fall_back_to_environment_one_by_one(tmp_path):
+    env = {"HOME": str(tmp_path), "AZURE_TENANT": "env-t", "AZURE_SUBSCRIPTION_ID": SUB}
+    s = _auth.resolve_settings(params(client_id="c", secret="s"), env)
+    assert (s.source, s.origin, s.client_id, s.secret, s.tenant) == ("service_principal", "options", "c", "s", "env-t")
