@@ -14,14 +14,17 @@ export ANSIBLE_COLLECTIONS_PATH
 
 step "2/4 Starting the local ARM sandbox (HTTPS, seeded with a demo estate of 7 VMs in 2 regions)"
 eval "$(scripts/sandbox-env.sh)"
-"$BIN/python" - <<'PY'
+if [ -n "${DEMO_RESET:-}" ]; then
+  # Back to the seeded estate (a running sandbox otherwise keeps what earlier demo runs did).
+  "$BIN/python" - <<'PY'
 import json, os, ssl, urllib.request
 ctx = ssl.create_default_context(cafile=os.environ["REQUESTS_CA_BUNDLE"])
 req = urllib.request.Request(os.environ["AZBACKUP_SANDBOX_URL"] + "/_sandbox/reset", method="POST",
                              data=json.dumps({"reload_fixtures": True}).encode(), headers={"Content-Type": "application/json"})
 urllib.request.urlopen(req, context=ctx).read()
 PY
-echo "sandbox: $AZBACKUP_SANDBOX_URL (fresh demo estate; state and log in .sandbox/)"
+fi
+echo "sandbox: $AZBACKUP_SANDBOX_URL (state and log in .sandbox/; DEMO_RESET=1 make demo starts from the seed again)"
 
 INVENTORY=(-i inventories/demo/hosts.yml)
 EXTRA=(-e azbackup_network_mode=service_tags)
