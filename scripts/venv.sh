@@ -21,8 +21,10 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 stamp="$VENV/.req-stamp"
 if [ ! -f "$stamp" ] || [ requirements.txt -nt "$stamp" ] || [ requirements-dev.txt -nt "$stamp" ]; then
-  "$VENV/bin/python" -m pip install --quiet --upgrade pip
-  "$VENV/bin/python" -m pip install --quiet -r requirements-dev.txt
+  # (this machine's pip configuration names local wheel folders that may not exist: drop those warnings)
+  { "$VENV/bin/python" -m pip install --quiet --upgrade pip &&
+    "$VENV/bin/python" -m pip install --quiet -r requirements-dev.txt; } 2>&1 | { grep -v "is ignored: it is neither" || true; }
+  [ "${PIPESTATUS[0]}" -eq 0 ] || { echo "venv: pip install failed" >&2; exit 1; }
   touch "$stamp"
 fi
-echo "venv: $("$VENV/bin/python" --version), $("$VENV/bin/ansible" --version | head -1)"
+echo "venv: $("$VENV/bin/python" --version), $("$VENV/bin/ansible" --version 2>/dev/null | sed -n 1p)"
