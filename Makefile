@@ -6,7 +6,7 @@ export VENV
 export PATH := $(BIN):$(subst $(BIN):,,$(PATH))
 PYTEST := $(BIN)/python -m pytest
 
-.PHONY: help venv lint ruff ansible-lint sanity unit sandbox-test integration faults roles test demo bench reliability sandbox clean
+.PHONY: help venv lint ruff ansible-lint changelog-lint sanity unit sandbox-test integration faults roles test demo bench reliability sandbox clean
 
 help:
 	@echo "make demo    - start the local ARM sandbox and run the example playbooks against it"
@@ -18,7 +18,10 @@ help:
 venv:
 	@scripts/venv.sh
 
-lint: ruff ansible-lint
+lint: ruff ansible-lint changelog-lint
+
+changelog-lint: venv
+	cd $(CURDIR) && $(BIN)/antsibull-changelog lint
 
 ruff: venv
 	$(BIN)/ruff check plugins tests scripts
