@@ -31,11 +31,11 @@ MAX_RULES = 1000
 
 # Microsoft.Network child resource names: 1-80 characters; letters, digits, underscores, periods and hyphens;
 # starting with a letter or digit, ending with a letter, digit or underscore.
-_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,78}[A-Za-z0-9_])?$")
+_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,78}[A-Za-z0-9_])?\Z")
 # A service tag: AzureBackup, Storage.WestEurope, AzureCloud.eastus2, AzureActiveDirectory.ServiceEndpoint, ...
-_TAG = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]+)*$")
-_LOOKS_NUMERIC = re.compile(r"^[0-9./]+$")
-_PORT_RANGE = re.compile(r"^([0-9]+)\s*-\s*([0-9]+)$")
+_TAG = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]+)*\Z")
+_LOOKS_NUMERIC = re.compile(r"^[0-9./]+\Z")
+_PORT_RANGE = re.compile(r"^([0-9]+)\s*-\s*([0-9]+)\Z")
 _ARM_ID = re.compile(r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Network/"
                      r"applicationSecurityGroups/[^/]+$", re.IGNORECASE)
 

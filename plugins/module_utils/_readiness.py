@@ -36,7 +36,7 @@ DEFAULT_PROXY_TAG = "azbackup-proxy"
 BACKUP_EXTENSIONS = ("vmsnapshot", "vmsnapshotlinux")
 # Disk types Azure Backup protects only with the Enhanced policy.
 ENHANCED_ONLY_DISKS = {"ultrassd_lrs": "Ultra Disk", "premiumv2_lrs": "Premium SSD v2"}
-_VERSION = re.compile(r"^\d+(\.\d+){0,3}$")
+_VERSION = re.compile(r"^\d+(\.\d+){0,3}\Z")
 _NT_VERSION = re.compile(r"(\d+)\.(\d+)")
 
 

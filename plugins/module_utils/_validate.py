@@ -10,8 +10,9 @@ from ansible_collections.azbackup.vmprep.plugins.module_utils._errors import Azb
 
 # Resource groups: 1-90 characters, letters, digits, underscores, hyphens, periods and parentheses, not ending
 # with a period (Azure's resource naming rules, Microsoft.Resources).
-_GROUP = re.compile(r"^[-\w.()]{1,90}$")
-_REGION = re.compile(r"^[a-z0-9]{2,40}$")
+_GROUP = re.compile(r"^[-\w.()]{1,90}\Z")
+_REGION = re.compile(r"^[a-z0-9]{2,40}\Z")
+_REGION_RAW = re.compile(r"^[A-Za-z0-9 ]+\Z")  # westeurope, West Europe, WestEurope
 
 
 def normalize_location(location):
@@ -28,6 +29,6 @@ def validate_resource_group(group, option="resource_group"):
 def validate_location(location, option="location"):
     """The normalised region name; raises AzbError when the value cannot be a region."""
     region = normalize_location(location)
-    if not _REGION.match(region):
+    if not _REGION_RAW.match(location or "") or not _REGION.match(region):
         raise AzbError("%s '%s' is not an Azure region name such as westeurope or 'West Europe'." % (option, location))
     return region

@@ -25,7 +25,7 @@ SKUS = ("Standard",)
 # Azure's documented range for the soft delete retention of backup data.
 RETENTION_DAYS = (14, 180)
 
-_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{1,49}$")
+_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{1,49}\Z")
 
 # The settable fields of the normalised vault shape and where each lives in the ARM body: (key, ARM path).
 # One table, so the create body, the PATCH body and the normalisation of responses cannot drift apart.

@@ -207,3 +207,13 @@ def test_invalid_input_fails_cleanly_without_requests(name, installed, sandbox, 
     assert count["n"] >= min(EXAMPLES, 100)
     assert sandbox.control.requests() == [], "a request reached the sandbox for input that can be checked locally"
     print("fuzz %s: %d invalid argument sets, 0 requests" % (name, count["n"]))
+
+
+def test_names_with_a_trailing_newline_are_rejected_locally(installed, sandbox, monkeypatch):
+    """`$` in a regular expression also matches before a final newline: every name check must not."""
+    from ansible_collections.azbackup.vmprep.plugins.module_utils import _validate, _vault
+
+    for check, value in ((_validate.validate_resource_group, "rg\n"), (_validate.validate_location, "westeurope\n"),
+                         (_vault.validate_name, "rsv1\n")):
+        with pytest.raises(Exception, match="not a valid|not an Azure region"):
+            check(value)

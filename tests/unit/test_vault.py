@@ -297,3 +297,15 @@ def test_translate_not_empty():
 def test_translate_other_keeps_service_message():
     err = _vault.translate(HttpResponseError(400, "BadRequest", "nope"), "creating vault 'rsv1'")
     assert err.msg == "creating vault 'rsv1': nope" and err.code == "BadRequest"
+
+
+def test_location_with_control_characters_is_rejected():
+    import pytest as _pytest
+
+    from ansible_collections.azbackup.vmprep.plugins.module_utils._errors import AzbError as _AzbError
+    from ansible_collections.azbackup.vmprep.plugins.module_utils._validate import validate_location
+
+    assert validate_location("West Europe") == "westeurope"
+    for bad in ("00\r", "west\teurope", "westeurope\n"):
+        with _pytest.raises(_AzbError, match="not an Azure region name"):
+            validate_location(bad)
