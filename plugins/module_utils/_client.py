@@ -142,6 +142,12 @@ class AzureClients(object):
             self._credential = _auth.build_credential(self.settings, self.cloud)
         return self._credential
 
+    def warm_up(self):
+        """Get the access token once, before concurrent requests would each fetch one (the credential caches it)."""
+        if not getattr(self, "_warm", False):
+            self.credential.get_token(self.cloud.scope)
+            self._warm = True
+
     def _make(self, key, factory):
         if key not in self._clients:
             cloud = self.cloud

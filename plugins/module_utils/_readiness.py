@@ -761,6 +761,8 @@ class Reader(object):
         items = list(items)
         if len(items) <= 1 or self.max_concurrency <= 1:
             return [func(i) for i in items]
+        if self.clients is not None:  # (unit tests run the gathering with canned answers and no clients)
+            self.clients.warm_up()
         with ThreadPoolExecutor(max_workers=min(self.max_concurrency, len(items))) as pool:
             return list(pool.map(func, items))
 
