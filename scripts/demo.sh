@@ -29,19 +29,19 @@ echo "sandbox: $AZBACKUP_SANDBOX_URL (state and log in .sandbox/; DEMO_RESET=1 m
 INVENTORY=(-i inventories/demo/hosts.yml)
 EXTRA=(-e azbackup_network_mode=service_tags)
 step "3/4 Local test VMs"
-if [ "${DEMO_CONTAINERS:-auto}" != "no" ] && command -v podman >/dev/null 2>&1 && podman info >/dev/null 2>&1 \
-   && command -v debootstrap >/dev/null 2>&1; then
-  echo "podman works: building (or reusing) the Debian 12 image and booting two containers"
-  tests/roles/build-images.sh 12 | sed 's/^/  /'
-  podman network exists azb-demo || podman network create --subnet 10.89.90.0/24 azb-demo >/dev/null
+start_guests() {
+  tests/roles/build-images.sh 12 | sed 's/^/  /' || return 1
+  podman network exists azb-demo || podman network create --subnet 10.89.90.0/24 azb-demo >/dev/null || return 1
+  local spec name ip state
   for spec in azb-demo-proxy:10.89.90.5 azb-demo-app:10.89.90.10; do
     name=${spec%%:*} ip=${spec#*:}
     if ! podman container exists "$name"; then
       podman run -d --name "$name" --hostname "$name" --network azb-demo --ip "$ip" --systemd=always \
-        --cap-add NET_ADMIN localhost/azbackup-debian:12 /sbin/init >/dev/null
+        --cap-add NET_ADMIN localhost/azbackup-debian:12 /sbin/init >/dev/null || return 1
     fi
   done
   for name in azb-demo-proxy azb-demo-app; do
+    state=unknown
     for _ in $(seq 1 60); do
       state=$(podman exec "$name" systemctl is-system-running 2>/dev/null || true)
       case "$state" in running|degraded) break ;; esac
@@ -49,14 +49,23 @@ if [ "${DEMO_CONTAINERS:-auto}" != "no" ] && command -v podman >/dev/null 2>&1 &
     done
     echo "  $name: systemd $state"
   done
-  INVENTORY+=(-i inventories/demo/guests.yml)
-  EXTRA=(-e azbackup_network_mode=proxy -e azbackup_proxy_host=10.89.90.5 -e azbackup_vnet_cidrs=10.89.90.0/24
-         -e '{"azbackup_readiness_proxy_vms": ["vm-web-weu-01", "vm-app-weu-02", "vm-sql-weu-01"]}')
-  echo "network option 2 (HTTP proxy): vm-proxy-weu = azb-demo-proxy, vm-web-weu-01 = azb-demo-app"
-  echo "remove them with: podman rm -f azb-demo-proxy azb-demo-app && podman network rm azb-demo"
+}
+
+if [ "${DEMO_CONTAINERS:-auto}" != "no" ] && command -v podman >/dev/null 2>&1 && podman info >/dev/null 2>&1 \
+   && command -v debootstrap >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
+  echo "podman works: building (or reusing) the Debian 12 image and booting two containers"
+  if start_guests; then
+    INVENTORY+=(-i inventories/demo/guests.yml)
+    EXTRA=(-e azbackup_network_mode=proxy -e azbackup_proxy_host=10.89.90.5 -e azbackup_vnet_cidrs=10.89.90.0/24
+           -e '{"azbackup_readiness_proxy_vms": ["vm-web-weu-01", "vm-app-weu-02", "vm-sql-weu-01"]}')
+    echo "network option 2 (HTTP proxy): vm-proxy-weu = azb-demo-proxy, vm-web-weu-01 = azb-demo-app"
+    echo "remove them with: podman rm -f azb-demo-proxy azb-demo-app && podman network rm azb-demo"
+  else
+    echo "the test VMs could not be started: the demo runs the Azure-side steps only (network option 1)."
+  fi
 else
-  echo "podman is not available here: the demo runs the Azure-side steps only (network option 1, service tags)."
-  echo "Install podman, runc and debootstrap (scripts/system-deps.sh) to include the guest steps."
+  echo "podman (as root, with debootstrap) is not available here: the demo runs the Azure-side steps only"
+  echo "(network option 1, service tags). scripts/system-deps.sh installs what the guest steps need."
 fi
 
 step "4/4 Running playbooks/prepare_backup_environment.yml"
