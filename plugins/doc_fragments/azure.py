@@ -74,6 +74,16 @@ notes:
     answers are retried with exponential backoff and jitter, honouring C(Retry-After).
 """
 
+    INFO_MODULE = r"""
+attributes:
+  check_mode:
+    support: full
+    description: Reads only.
+  diff_mode:
+    support: none
+    description: Reads only.
+"""
+
     WAIT = r"""
 options:
   wait_timeout:

@@ -107,13 +107,7 @@ options:
     default: 16
 extends_documentation_fragment:
   - azbackup.vmprep.azure
-attributes:
-  check_mode:
-    support: full
-    description: Reads only.
-  diff_mode:
-    support: none
-    description: Reads only.
+  - azbackup.vmprep.azure.info_module
 notes:
   - The agent, extension and OS version are read from the VM's instance view. A stopped or deallocated VM has no
     running agent to report; its C(agent) check is a warning until the VM runs.

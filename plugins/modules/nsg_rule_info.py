@@ -44,13 +44,7 @@ options:
     default: true
 extends_documentation_fragment:
   - azbackup.vmprep.azure
-attributes:
-  check_mode:
-    support: full
-    description: Reads only.
-  diff_mode:
-    support: none
-    description: Reads only.
+  - azbackup.vmprep.azure.info_module
 seealso:
   - module: azbackup.vmprep.nsg_rule
   - module: azbackup.vmprep.nsg_rules

@@ -33,13 +33,7 @@ options:
     default: []
 extends_documentation_fragment:
   - azbackup.vmprep.azure
-attributes:
-  check_mode:
-    support: full
-    description: Reads only.
-  diff_mode:
-    support: none
-    description: Reads only.
+  - azbackup.vmprep.azure.info_module
 seealso:
   - module: azbackup.vmprep.recovery_vault
 """

@@ -49,13 +49,7 @@ options:
     default: all
 extends_documentation_fragment:
   - azbackup.vmprep.azure
-attributes:
-  check_mode:
-    support: full
-    description: Reads only.
-  diff_mode:
-    support: none
-    description: Reads only.
+  - azbackup.vmprep.azure.info_module
 """
 
 EXAMPLES = r"""
