@@ -3,7 +3,7 @@
 import copy
 import uuid
 
-from .common import ArmError, Response, normalize_location, page, strip_internal
+from .common import Response, normalize_location, not_found, page, strip_internal
 
 API_VERSIONS = frozenset({
     "2026-04-01", "2025-11-01", "2025-04-01", "2024-11-01", "2024-07-01", "2024-03-01", "2023-09-01",
@@ -37,9 +37,7 @@ def vm_id(sub, rg, name):
 
 
 def _not_found(rg, name):
-    return ArmError(404, "ResourceNotFound",
-                    f"The Resource '{TYPE}/{name}' under resource group '{rg}' was not found. For more details please "
-                    "go to https://aka.ms/ARMResourceNotFoundFix")
+    return not_found(TYPE, name, rg)
 
 
 def render(vm, with_instance_view=False):

@@ -13,6 +13,7 @@ from .common import (
     etag_guid,
     new_guid,
     normalize_location,
+    not_found,
     page,
     retry_after_headers,
     strip_internal,
@@ -358,9 +359,7 @@ def _get_nsg(sandbox, sub, rg, name, parent=False):
     if nsg is None:
         if parent:
             raise _parent_not_found(name)
-        raise ArmError(404, "ResourceNotFound",
-                       f"The Resource 'Microsoft.Network/networkSecurityGroups/{name}' under resource group '{rg}' "
-                       "was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix")
+        raise not_found("Microsoft.Network/networkSecurityGroups", name, rg)
     return nsg
 
 
@@ -615,9 +614,7 @@ def _readonly_handlers(kind, type_name):
         sandbox.require_group(sub, rg)
         found = sandbox.state.get(kind, sub, rg, name)
         if found is None:
-            raise ArmError(404, "ResourceNotFound",
-                           f"The Resource 'Microsoft.Network/{type_name}/{name}' under resource group '{rg}' was not "
-                           "found. For more details please go to https://aka.ms/ARMResourceNotFoundFix")
+            raise not_found("Microsoft.Network/%s" % type_name, name, rg)
         return Response(200, strip_internal(found))
 
     def list_group(sandbox, req, sub, rg):

@@ -13,6 +13,7 @@ from .common import (
     etag_datetime,
     iso_now,
     normalize_location,
+    not_found,
     page,
     retry_after_headers,
     strip_internal,
@@ -40,9 +41,7 @@ def vault_id(sub, rg, name):
 
 
 def _not_found(rg, name):
-    return ArmError(404, "ResourceNotFound",
-                    f"The Resource '{TYPE}/{name}' under resource group '{rg}' was not found. For more details please "
-                    "go to https://aka.ms/ARMResourceNotFoundFix")
+    return not_found(TYPE, name, rg)
 
 
 def _check_if_match(req, vault):
