@@ -38,39 +38,85 @@ def _is_tls_verification_error(error):
     return False
 
 
+# Methods that change something in Azure. The transport replays them only when the answer proves that nothing
+# was applied (429, or a 409 with a busy code); any other failure goes up to the Operation, which reads first.
+WRITE_METHODS = frozenset(["PUT", "PATCH", "POST", "DELETE"])
+
+
+def _load(http):
+    """Load the body of a streamed answer (new-style responses refuse text() before read()); True when loaded."""
+    read = getattr(http, "read", None)
+    if read is None:
+        return True
+    try:
+        read()
+    except Exception:  # pylint: disable=broad-except
+        return False
+    return True
+
+
+def _response_error_code(http):
+    """The ARM error code of an HTTP answer ('' when there is none). Loads a streamed body first."""
+    _load(http)
+    try:
+        text = http.text()
+    except Exception:  # pylint: disable=broad-except
+        try:
+            text = http.body().decode("utf-8", "replace")
+        except Exception:  # pylint: disable=broad-except
+            return ""
+    try:
+        body = json.loads(text) if text else {}
+    except ValueError:
+        return ""
+    error = body.get("error") if isinstance(body, dict) else None
+    code = error.get("code") if isinstance(error, dict) else None
+    return str(code or "")
+
+
+def _proves_unapplied(http):
+    """True for answers that mean the request was refused before it changed anything: throttled or busy."""
+    status = http.status_code
+    if status == 429:
+        return True
+    return status == 409 and _response_error_code(http).lower() in BUSY_CODES
+
+
 def _retry_policy_class():
-    """azure-core's RetryPolicy, extended with jitter and ARM's 'another operation in progress' answers."""
+    """azure-core's RetryPolicy with jitter, ARM's busy answers, and no blind replay of writes."""
     global _RETRY_CLASS  # pylint: disable=global-statement
     if _RETRY_CLASS is not None:
         return _RETRY_CLASS
     from azure.core.pipeline.policies import RetryPolicy
 
     class AzbRetryPolicy(RetryPolicy):
-        """Retries 408/429/5xx and dropped connections (azure-core), honours Retry-After, adds jitter and busy 409s."""
+        """Reads: retried on 408/429/5xx, busy 409s and dropped connections, honouring Retry-After.
 
-        def _is_method_retryable(self, settings, request, response=None):
-            # The collection's PATCH and PUT bodies are absolute, so replaying them is safe.
-            if request.method.upper() == "PATCH":
-                return True
-            return super()._is_method_retryable(settings, request, response=response)
+        Writes: retried only when the answer proves nothing was applied (429, busy 409) or the connection failed
+        before the request was sent. A 5xx or a connection lost after sending may hide a write that landed: the
+        Operation above reads again and finds out, instead of replaying a guarded write blindly.
+        """
 
         def is_retry(self, settings, response):
-            if super().is_retry(settings, response):
-                return True
+            if not settings["total"]:
+                return False
             http = response.http_response
-            if http.status_code != 409 or not settings["total"]:
+            if http.status_code < 400:
                 return False
-            try:
-                body = json.loads(http.text())
-                code = (body.get("error") or {}).get("code", "")
-            except Exception:  # pylint: disable=broad-except
-                return False
-            return code.lower() in BUSY_CODES
+            if response.http_request.method.upper() in WRITE_METHODS:
+                return _proves_unapplied(http)
+            if http.status_code == 409:
+                return _response_error_code(http).lower() in BUSY_CODES
+            return super().is_retry(settings, response)
 
         def increment(self, settings, response=None, error=None):
             # An untrusted certificate will not become trusted by waiting: fail at once.
             if error is not None and _is_tls_verification_error(error):
                 return False
+            if error is not None and not self._is_connection_error(error):
+                request = getattr(response, "http_request", None)
+                if request is not None and request.method.upper() in WRITE_METHODS:
+                    return False
             return super().increment(settings, response=response, error=error)
 
         def get_backoff_time(self, settings):
@@ -88,6 +134,151 @@ def retry_policy(total=DEFAULT_RETRIES):
     cls = _retry_policy_class()
     return cls(retry_total=total, retry_connect=total, retry_read=total, retry_status=total,
                retry_backoff_factor=0.5, retry_backoff_max=30)
+
+
+# ---- operation-level retries --------------------------------------------------------------------------------
+
+BUSY = "busy"    # refused before anything changed: throttled, another operation in progress, busy LRO final state
+STALE = "stale"  # 412: someone changed the resource since the read
+LOST = "lost"    # the answer was lost (5xx, dropped connection): the write may or may not have landed
+LOST_ATTEMPTS = 5  # lost answers in a row before the error is reported
+
+
+def error_code(exc):
+    """The ARM error code carried by an exception: SDK errors, LRO failures and AzbError alike."""
+    error = getattr(exc, "error", None)
+    code = getattr(error, "code", None) or getattr(exc, "code", None)
+    if not code:
+        response = getattr(exc, "response", None)
+        if response is not None:
+            code = _response_error_code(response)
+    return str(code or "")
+
+
+def classify(exc):
+    """BUSY, STALE, LOST or None (not retryable) for an exception raised by a read, a write or an LRO wait."""
+    from azure.core.exceptions import HttpResponseError, ServiceRequestError, ServiceResponseError
+
+    if _is_tls_verification_error(exc):
+        return None
+    status = getattr(exc, "status_code", None)
+    if status is None:
+        status = getattr(exc, "status", None)
+    code = error_code(exc).lower()
+    if code in BUSY_CODES or status == 429 or code in ("subscriptionrequeststhrottled", "toomanyrequests"):
+        return BUSY
+    if status == 412 or code == "preconditionfailed":
+        return STALE
+    if isinstance(exc, ServiceRequestError):
+        return BUSY  # the request never reached Azure
+    if isinstance(exc, ServiceResponseError):
+        return LOST
+    if status in (408, 500, 502, 503, 504) and (isinstance(exc, (HttpResponseError, AzbError))
+                                                or hasattr(exc, "status_code")):
+        return LOST
+    return None
+
+
+def _retry_after(exc):
+    response = getattr(exc, "response", None)
+    headers = getattr(response, "headers", None) or {}
+    for key, scale in (("retry-after-ms", 0.001), ("x-ms-retry-after-ms", 0.001), ("Retry-After", 1.0)):
+        value = headers.get(key)
+        if value:
+            try:
+                return max(0.0, float(value) * scale)
+            except ValueError:
+                return None
+    return None
+
+
+class Operation(object):
+    """One module's read-plan-write step, retried as a whole while Azure is busy or an answer was lost.
+
+    ``run(step)`` calls ``step(op)`` until it returns. A busy answer (409/429 busy codes with or without
+    Retry-After, or the failed final state of a long-running operation), a 412 or a lost answer makes the whole step
+    run again after a jittered backoff, so every attempt reads before it plans and never replays a stale plan.
+    Busy is retried until ``timeout`` seconds have passed; lost answers up to LOST_ATTEMPTS times in a row.
+
+    Writes go through ``op.write(send)``. When a write's answer is lost, ``op.maybe_landed`` becomes True: the next
+    attempt's read tells whether the write landed, and the module reports ``changed: true`` when it finds the state
+    it wanted to write.
+    """
+
+    def __init__(self, timeout, what, sleep=None, clock=None):
+        import time
+
+        self.what = what
+        self.timeout = max(1, int(timeout))
+        self._sleep = sleep or time.sleep
+        self._clock = clock or time.monotonic
+        self.deadline = self._clock() + self.timeout
+        self.attempt = 0
+        self.maybe_landed = False
+        self.wrote = False
+        self.retries = {BUSY: 0, STALE: 0, LOST: 0}
+        self._saved = {}
+
+    def keep(self, key, value):
+        """The first value stored under key (for example the state before the run, for the diff)."""
+        return self._saved.setdefault(key, value)
+
+    def write(self, send):
+        """Run one write (with its long-running-operation wait); remember when its answer was lost."""
+        try:
+            result = send()
+        except Exception as exc:
+            if classify(exc) == LOST:
+                self.maybe_landed = True
+            raise
+        self.wrote = True
+        return result
+
+    def backoff(self, kind, exc):
+        count = self.retries[kind]
+        delay = min(20.0, 0.5 * (2 ** min(count - 1, 6))) * random.uniform(0.5, 1.5)
+        hinted = _retry_after(exc)
+        if hinted is not None:
+            delay = max(delay, hinted)
+        return delay
+
+    def run(self, step):
+        lost_in_row = 0
+        while True:
+            self.attempt += 1
+            try:
+                return step(self)
+            except Exception as exc:
+                kind = classify(exc)
+                if kind is None:
+                    raise
+                self.retries[kind] += 1
+                lost_in_row = lost_in_row + 1 if kind == LOST else 0
+                if kind == LOST and lost_in_row >= LOST_ATTEMPTS:
+                    raise
+                delay = self.backoff(kind, exc)
+                if self._clock() + delay > self.deadline:
+                    raise
+                self._sleep(delay)
+
+
+def raw(pipeline_response, _deserialized, _headers):
+    """A ``cls=`` callback for SDK operations: the ARM JSON exactly as the service sent it.
+
+    Whatever the SDK's model shape (flattened snake_case models of older releases, REST-shaped ones of newer), the
+    collection reads the same JSON. An answer that is not JSON fails instead of being guessed at.
+    """
+    http = pipeline_response.http_response
+    _load(http)
+    text = http.text()
+    if not text:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        raise AzbError("Azure answered %s %s with a body that is not JSON; nothing was planned from it."
+                       % (http.request.method, http.request.url.split("?")[0]), status=http.status_code,
+                       code="UnreadableAnswer")
 
 
 class AzureClients(object):

@@ -16,13 +16,14 @@ class Resp:
 
 
 class Req:
-    method = "PUT"
+    def __init__(self, method="PUT"):
+        self.method = method
 
 
 class PipelineResponse:
-    def __init__(self, resp):
+    def __init__(self, resp, method="PUT"):
         self.http_response = resp
-        self.http_request = Req()
+        self.http_request = Req(method)
 
 
 def settings(policy):
@@ -41,11 +42,49 @@ def test_other_409_is_not_retried():
     assert not policy.is_retry(settings(policy), resp)
 
 
-def test_throttling_and_5xx_are_retried():
+def test_reads_are_retried_on_throttling_and_5xx():
     policy = _client.retry_policy()
     for status in (408, 429, 500, 502, 503, 504):
-        assert policy.is_retry(settings(policy), PipelineResponse(Resp(status)))
-    assert not policy.is_retry(settings(policy), PipelineResponse(Resp(400)))
+        assert policy.is_retry(settings(policy), PipelineResponse(Resp(status), "GET"))
+    assert not policy.is_retry(settings(policy), PipelineResponse(Resp(400), "GET"))
+
+
+def test_writes_are_replayed_only_when_nothing_was_applied():
+    policy = _client.retry_policy()
+    for method in ("PUT", "PATCH", "DELETE", "POST"):
+        assert policy.is_retry(settings(policy), PipelineResponse(Resp(429), method))
+        # A 5xx may hide a write that landed: the Operation reads again instead of the transport replaying it.
+        for status in (408, 500, 502, 503, 504):
+            assert not policy.is_retry(settings(policy), PipelineResponse(Resp(status), method)), (method, status)
+
+
+def test_success_with_retry_after_is_not_a_retry():
+    policy = _client.retry_policy()
+    resp = Resp(201, {"properties": {}}, headers={"Retry-After": "1"})
+    assert not policy.is_retry(settings(policy), PipelineResponse(resp, "PUT"))
+    assert not policy.is_retry(settings(policy), PipelineResponse(Resp(200, {}, {"Retry-After": "1"}), "GET"))
+
+
+class Streamed(Resp):
+    """A new-style azure.core.rest response: text() fails until read() loaded the body."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.loaded = False
+
+    def read(self):
+        self.loaded = True
+
+    def text(self):
+        if not self.loaded:
+            raise RuntimeError("ResponseNotReadError")
+        return self._body
+
+
+def test_busy_409_without_retry_after_in_a_streamed_answer_is_retried():
+    policy = _client.retry_policy()
+    resp = PipelineResponse(Streamed(409, {"error": {"code": "AnotherOperationInProgress", "message": "busy"}}))
+    assert policy.is_retry(settings(policy), resp)
 
 
 def test_backoff_has_jitter_and_cap():
@@ -71,3 +110,93 @@ def test_untrusted_certificate_is_not_retried():
     err.inner_exception = inner
     s = settings(policy)
     assert policy.increment(s, error=err) is False
+
+
+# ---- Operation: the whole read-plan-write step is retried -----------------------------------------------------
+
+
+class FakeHttpError(Exception):
+    def __init__(self, status, code="", headers=None):
+        super().__init__("HTTP %s %s" % (status, code))
+        self.status_code = status
+        self.error = type("E", (), {"code": code})()
+        self.response = type("R", (), {"headers": headers or {}})()
+
+
+def fake_clock():
+    now = [0.0]
+    slept = []
+
+    def sleep(seconds):
+        slept.append(seconds)
+        now[0] += seconds
+
+    return (lambda: now[0]), sleep, slept
+
+
+def test_classify():
+    assert _client.classify(FakeHttpError(409, "AnotherOperationInProgress")) == _client.BUSY
+    assert _client.classify(FakeHttpError(200, "AnotherOperationInProgress")) == _client.BUSY  # LRO final state
+    assert _client.classify(FakeHttpError(429, "SubscriptionRequestsThrottled")) == _client.BUSY
+    assert _client.classify(FakeHttpError(412, "PreconditionFailed")) == _client.STALE
+    assert _client.classify(FakeHttpError(409, "Conflict")) is None
+    assert _client.classify(FakeHttpError(400, "InvalidRequestFormat")) is None
+    assert _client.classify(ValueError("defect")) is None
+
+
+def test_busy_is_retried_until_the_timeout_with_jitter():
+    clock, sleep, slept = fake_clock()
+    op = _client.Operation(60, "x", sleep=sleep, clock=clock)
+    calls = []
+
+    def step(_op):
+        calls.append(1)
+        raise FakeHttpError(409, "AnotherOperationInProgress")
+
+    try:
+        op.run(step)
+    except FakeHttpError:
+        pass
+    else:
+        raise AssertionError("busy forever must fail at the deadline")
+    assert len(calls) > 5
+    assert sum(slept) <= 60
+    assert len({round(s, 3) for s in slept}) > 1
+
+
+def test_retry_after_is_honoured():
+    clock, sleep, slept = fake_clock()
+    op = _client.Operation(60, "x", sleep=sleep, clock=clock)
+    answers = [FakeHttpError(429, "TooManyRequests", {"Retry-After": "7"})]
+
+    def step(_op):
+        if answers:
+            raise answers.pop()
+        return "done"
+
+    assert op.run(step) == "done"
+    assert slept and slept[0] >= 7
+
+
+def test_a_lost_answer_marks_the_write_maybe_landed():
+    clock, sleep, _slept = fake_clock()
+    op = _client.Operation(60, "x", sleep=sleep, clock=clock)
+    seen = []
+
+    def step(o):
+        seen.append(o.maybe_landed)
+        if o.attempt == 1:
+            o.write(lambda: (_ for _ in ()).throw(FakeHttpError(500, "InternalServerError")))
+        return o.maybe_landed
+
+    assert op.run(step) is True
+    assert seen == [False, True]
+
+
+def test_a_non_retryable_error_is_raised_at_once():
+    op = _client.Operation(60, "x", sleep=lambda s: None)
+    try:
+        op.run(lambda o: (_ for _ in ()).throw(FakeHttpError(400, "InvalidResourceReference")))
+    except FakeHttpError:
+        pass
+    assert op.attempt == 1
