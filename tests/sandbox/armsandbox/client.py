@@ -54,6 +54,10 @@ class SandboxControl:
     def set_strict(self, enabled=True):
         return self._call("POST", "strict", {"enabled": enabled})
 
+    def strict_stats(self):
+        """{"enabled", "bodies", "validated", "rejected", "schema_dir"}: see GET /_sandbox/strict."""
+        return self._call("GET", "strict")
+
 
 class SandboxHandle:
     """A running sandbox subprocess: url, ca_bundle, credentials, control and stop()."""

@@ -1,39 +1,15 @@
 """Strict mode: validate PUT/PATCH bodies against the OpenAPI (swagger 2.0) specs.
 
-Checks JSON types, `required` (read-only properties are never required), enums (case-insensitive,
-as ARM deserialises them) and unknown properties. `$ref`s are resolved across the spec files in
-the specs directory; a `$ref` to a file that is not there (e.g. applicationSecurityGroup.json)
-accepts anything, and the ARM common-types Resource/TrackedResource/ProxyResource are built in.
+Checks JSON types (a JSON number is accepted for a string, as ARM converts it), `required` (read-only
+properties are never required), enums (case-insensitive, as ARM deserialises them) and unknown
+properties. The facts come from the compact schemas carried in armsandbox/specschema/ (see
+compactschema.py), which tests/sandbox/generate_schema.py makes from the specs directory that
+find_specs_dir() finds; the specs themselves are only needed to regenerate them.
 """
 
-import json
 import os
-import sys
 
-from .common import ArmError
-
-_COMMON_TYPES = {
-    "Resource": {
-        "type": "object",
-        "properties": {
-            "id": {"type": "string", "readOnly": True},
-            "name": {"type": "string", "readOnly": True},
-            "type": {"type": "string", "readOnly": True},
-            "systemData": {"type": "object", "readOnly": True, "additionalProperties": True},
-        },
-    },
-    "TrackedResource": {
-        "type": "object",
-        "properties": {
-            "tags": {"type": "object", "additionalProperties": {"type": "string"}},
-            "location": {"type": "string"},
-        },
-        "required": ["location"],
-        "allOf": [{"$ref": "#/definitions/Resource"}],
-    },
-    "ProxyResource": {"type": "object", "allOf": [{"$ref": "#/definitions/Resource"}]},
-}
-_COMMON_FILE = "<common-types>"
+from .compactschema import SCHEMA_DIR, CompactValidator
 
 
 def find_specs_dir():
@@ -54,122 +30,13 @@ def find_specs_dir():
         current = parent
 
 
-def _invalid(message):
-    return ArmError(400, "InvalidRequestContent",
-                    f"The request content was invalid and could not be deserialized: '{message}'.")
+class SpecValidator(CompactValidator):
+    """The strict-mode validator: the compact schemas in armsandbox/specschema/, no specs directory needed."""
 
+    def __init__(self, schema_dir=None):
+        super().__init__(schema_dir or SCHEMA_DIR)
 
-class SpecValidator:
-    def __init__(self, specs_dir=None):
-        self.specs_dir = specs_dir or find_specs_dir()
-        self._files = {}
-        self._warned = False
-
-    def _load(self, name):
-        if name == _COMMON_FILE:
-            return {"definitions": _COMMON_TYPES}
-        if name not in self._files:
-            path = os.path.join(self.specs_dir or "", os.path.basename(name))
-            try:
-                with open(path, encoding="utf-8") as fh:
-                    self._files[name] = json.load(fh)
-            except OSError:
-                self._files[name] = None
-        return self._files[name]
-
-    def _resolve(self, ref, current_file):
-        """Return (schema, file, definition name) for a $ref, or (None, None, None) if unavailable."""
-        target, _unused, pointer = ref.partition("#")
-        if "common-types" in target:
-            target = _COMMON_FILE
-        file_name = os.path.basename(target) if target else current_file
-        document = self._load(file_name)
-        if document is None:
-            return None, None, None
-        node = document
-        for part in pointer.strip("/").split("/"):
-            node = node.get(part) if isinstance(node, dict) else None
-            if node is None:
-                return None, None, None
-        return node, file_name, pointer.rsplit("/", 1)[-1]
-
-    def validate(self, schema_ref, body):
-        if not self.specs_dir:
-            if not self._warned:
-                sys.stderr.write("sandbox: strict mode enabled but no specs directory found; not validating\n")
-                self._warned = True
-            return
-        file_name, _unused, pointer = schema_ref.partition("#")
-        schema, file_name, type_name = self._resolve(f"{file_name}#{pointer}", file_name)
-        if schema is None:
-            return
-        self._check(schema, body, "", file_name, type_name)
-
-    def _collect(self, schema, file_name, type_name):
-        """Merge properties/required/additionalProperties over allOf; returns a flat view."""
-        props, required, additional = {}, set(), None
-        stack = [(schema, file_name)]
-        while stack:
-            node, node_file = stack.pop()
-            if "$ref" in node:
-                node, node_file, _unused = self._resolve(node["$ref"], node_file)
-                if node is None:
-                    additional = True  # unknown base type: accept anything extra
-                    continue
-            for key, sub in node.get("properties", {}).items():
-                props.setdefault(key, (sub, node_file))
-            required.update(node.get("required", []))
-            if "additionalProperties" in node and additional is None:
-                additional = (node["additionalProperties"], node_file)
-            for base in node.get("allOf", []):
-                stack.append((base, node_file))
-        return props, required, additional
-
-    def _check(self, schema, value, path, file_name, type_name):
-        if "$ref" in schema:
-            schema, file_name, type_name = self._resolve(schema["$ref"], file_name)
-            if schema is None:
-                return
-        if value is None:
-            return
-        kind = schema.get("type") or ("object" if ("properties" in schema or "allOf" in schema) else None)
-        where = path or "(root)"
-        if kind == "object":
-            if not isinstance(value, dict):
-                raise _invalid(f"Error converting value {json.dumps(value)} to type '{type_name}'. Path '{where}'")
-            props, required, additional = self._collect(schema, file_name, type_name)
-            for key, item in value.items():
-                child_path = f"{path}.{key}" if path else key
-                if key in props:
-                    sub, sub_file = props[key]
-                    self._check(sub, item, child_path, sub_file, key)
-                elif isinstance(additional, tuple) and isinstance(additional[0], dict):
-                    self._check(additional[0], item, child_path, additional[1], key)
-                elif additional is True or (isinstance(additional, tuple) and additional[0] is True):
-                    continue
-                elif props or additional is not None:
-                    raise _invalid(f"Could not find member '{key}' on object of type '{type_name}'. Path '{child_path}'")
-            for key in sorted(required):
-                sub = props.get(key, ({}, None))[0]
-                if key not in value and not sub.get("readOnly"):
-                    raise _invalid(f"Required property '{key}' not found in JSON. Path '{where}'")
-        elif kind == "array":
-            if not isinstance(value, list):
-                raise _invalid(f"Error converting value {json.dumps(value)} to type 'List'. Path '{where}'")
-            for index, item in enumerate(value):
-                self._check(schema.get("items", {}), item, f"{path}[{index}]", file_name, type_name)
-        elif kind == "string":
-            if not isinstance(value, str):
-                raise _invalid(f"Error converting value {json.dumps(value)} to type 'System.String'. Path '{where}'")
-            enum = schema.get("enum")
-            if enum and value.lower() not in {str(e).lower() for e in enum}:
-                raise _invalid(f"Error converting value \"{value}\" to type '{type_name}'. "
-                               f"Allowed values: {', '.join(map(str, enum))}. Path '{where}'")
-        elif kind == "integer":
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise _invalid(f"Error converting value {json.dumps(value)} to type 'System.Int32'. Path '{where}'")
-        elif kind == "number":
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise _invalid(f"Error converting value {json.dumps(value)} to type 'System.Double'. Path '{where}'")
-        elif kind == "boolean" and not isinstance(value, bool):
-            raise _invalid(f"Error converting value {json.dumps(value)} to type 'System.Boolean'. Path '{where}'")
+    @property
+    def specs_dir(self):
+        """Where the schemas come from (reported in sandbox.json and by POST /_sandbox/strict)."""
+        return self.schema_dir

@@ -191,8 +191,8 @@ class Sandbox:
             if subscription is None:
                 raise ArmError(404, "SubscriptionNotFound", f"The subscription '{params['sub']}' could not be found.")
             auth.authorize_subscription(req, req.principal, subscription)
-        if self.strict and route.body_schema and req.method in ("PUT", "PATCH"):
-            self.validator.validate(route.body_schema, req.body)
+        if route.body_schema and req.method in ("PUT", "PATCH"):
+            self.validator.check(route.body_schema, req.body, self.strict)
         req.params = params
         return route.handler(self, req, **params)
 
@@ -238,6 +238,8 @@ def handle_control(sandbox, req):
     if name == "strict" and req.method == "POST":
         sandbox.strict = bool(body.get("enabled", True))
         return Response(200, {"enabled": sandbox.strict, "specs_dir": sandbox.validator.specs_dir})
+    if name == "strict" and req.method == "GET":
+        return Response(200, {"enabled": sandbox.strict, **sandbox.validator.stats()})
     if name == "state" and req.method == "GET":
         with sandbox.state.lock:
             dump = sandbox.state.dump()

@@ -1,4 +1,7 @@
-"""Strict mode: request bodies are validated against the OpenAPI specs."""
+"""Strict mode: request bodies are validated against the compact schemas taken from the OpenAPI specs.
+
+Nothing here needs the specs directory: the schemas are carried in armsandbox/specschema/.
+"""
 
 import pytest
 from armsandbox import schema
@@ -8,7 +11,7 @@ from sandbox_testlib import NETWORK_API, VAULT_API, nsg_fixture, rg_fixture, rul
 SUB = "/subscriptions/33333333-3333-3333-3333-333333333333/resourceGroups"
 NSG = f"{SUB}/rg1/providers/Microsoft.Network/networkSecurityGroups/nsg1"
 
-pytestmark = pytest.mark.skipif(schema.find_specs_dir() is None, reason="azure-specs directory not found")
+RULE = "networkSecurityGroup.json#/definitions/SecurityRule"
 
 
 def test_strict_rejects_wrong_type_and_unknown_property(sandbox, arm):
@@ -44,11 +47,71 @@ def test_strict_vault_bodies(sandbox, arm):
     assert arm.send("PUT", vault.replace("rsv1", "rsv2"), loose, api_version=VAULT_API)[0] == 201
 
 
-def test_without_specs_nothing_is_validated(capsys):
+def test_strict_accepts_a_number_for_a_string(sandbox, arm):
+    """ARM's JSON reader turns a number into a string (destinationPortRange: 80); booleans stay wrong."""
+    sandbox.control.load_fixtures(nsg_fixture())
+    sandbox.control.set_strict(True)
+    status, _unused, body = arm.send("PUT", f"{NSG}/securityRules/r1", rule_body(destinationPortRange=80),
+                                     api_version=NETWORK_API)
+    assert status == 201, body
+    status, _unused, body = arm.send("PUT", f"{NSG}/securityRules/r2", rule_body(301, destinationPortRange=True),
+                                     api_version=NETWORK_API)
+    assert (status, body["error"]["code"]) == (400, "InvalidRequestContent")
+    assert "System.String" in body["error"]["message"]
+
+
+def test_strict_counts_every_body_and_unchecked_ones_show(sandbox, arm):
+    """GET /_sandbox/strict: bodies seen vs validated/rejected, which the integration suite's guard reads."""
+    sandbox.control.load_fixtures(nsg_fixture())
+    sandbox.control.set_faults(lro_polls=0)  # each rule write is done at once, so the next one is not a 409
+    before = sandbox.control.strict_stats()
+    sandbox.control.set_strict(True)
+    assert arm.send("PUT", f"{NSG}/securityRules/r1", rule_body(), api_version=NETWORK_API)[0] == 201
+    assert arm.send("PUT", f"{NSG}/securityRules/r2", rule_body(301, colour="x"), api_version=NETWORK_API)[0] == 400
+    after = sandbox.control.strict_stats()
+    assert after["enabled"] is True
+    assert (after["bodies"] - before["bodies"], after["validated"] - before["validated"],
+            after["rejected"] - before["rejected"]) == (2, 1, 1)
+    sandbox.control.set_strict(False)
+    assert arm.send("PUT", f"{NSG}/securityRules/r3", rule_body(302), api_version=NETWORK_API)[0] == 201
+    loose = sandbox.control.strict_stats()
+    assert loose["bodies"] - after["bodies"] == 1
+    assert loose["validated"] + loose["rejected"] == after["validated"] + after["rejected"]
+
+
+def test_validation_needs_no_specs_directory(monkeypatch):
+    monkeypatch.setenv("AZBACKUP_SPECS_DIR", "/nonexistent")
+    assert schema.find_specs_dir() is None
     validator = schema.SpecValidator()
-    validator.specs_dir = None
-    validator.validate("networkSecurityGroup.json#/definitions/SecurityRule", {"properties": {"priority": "x"}})
-    assert "no specs directory" in capsys.readouterr().err
+    with pytest.raises(ArmError) as err:
+        validator.validate(RULE, {"properties": {"priority": "x"}})
+    assert "Path 'properties.priority'" in err.value.message
+    validator.validate(RULE, rule_body())
+    assert validator.stats()["validated"] == 1 and validator.stats()["rejected"] == 1
+
+
+@pytest.mark.parametrize(("body", "fragment"), [
+    (rule_body(colour="blue"), "Could not find member 'colour' on object of type 'SecurityRulePropertiesFormat'"),
+    (rule_body(priority="high"), "to type 'System.Int32'. Path 'properties.priority'"),
+    (rule_body(direction="Sideways"), "to type 'SecurityRuleDirection'. Allowed values: Inbound, Outbound"),
+    (rule_body(direction=None), "Required property 'direction' not found in JSON. Path 'properties'"),
+    (rule_body(provisioningState="Bogus"), "to type 'ProvisioningState'"),
+    (rule_body(sourceAddressPrefixes="10.0.0.0/8"), "to type 'List'. Path 'properties.sourceAddressPrefixes'"),
+    ({**rule_body(), "etag": {"a": 1}}, "to type 'System.String'. Path 'etag'"),
+    ([], "Error converting value [] to type 'SecurityRule'. Path '(root)'"),
+], ids=["unknown", "type", "enum", "required", "read-only-enum", "array", "read-only-type", "root"])
+def test_known_bad_rule_bodies_are_rejected(body, fragment):
+    """Unknown members, wrong types, enums, missing required members, and read-only members of a wrong type
+    (read-only members are accepted, as ARM ignores them, but their type is checked)."""
+    with pytest.raises(ArmError) as err:
+        schema.SpecValidator().validate(RULE, body)
+    assert (err.value.status, err.value.code) == (400, "InvalidRequestContent")
+    assert fragment in err.value.message
+
+
+def test_read_only_members_are_never_required():
+    """provisioningState, etag and the NSG's defaultSecurityRules are read-only: absent is fine, as in Azure."""
     validator = schema.SpecValidator()
-    with pytest.raises(ArmError):
-        validator.validate("networkSecurityGroup.json#/definitions/SecurityRule", {"properties": {"priority": "x"}})
+    validator.validate(RULE, rule_body())
+    validator.validate("networkSecurityGroup.json#/definitions/NetworkSecurityGroup", {"location": "westeurope"})
+    validator.validate("openapi.json#/definitions/PatchVault", {"tags": {"a": "b"}})
