@@ -14,6 +14,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "sandbox"))
 
 from armsandbox.client import start_sandbox  # noqa: E402
+from armsandbox.compactschema import strict_problem  # noqa: E402
 
 
 # Fault profiles of the reliability matrix (`make reliability` runs the suite once per profile; `make test` runs
@@ -53,7 +54,11 @@ def collections_path(tmp_path_factory):
 def sandbox_server(tmp_path_factory):
     handle = start_sandbox(str(tmp_path_factory.mktemp("sandbox")), strict=True)
     yield handle
+    stats = handle.control.strict_stats()
     handle.stop()
+    problem = strict_problem(stats)  # the run fails when a request body reached the sandbox unvalidated
+    if problem:
+        pytest.fail(problem)
 
 
 @pytest.fixture

@@ -29,6 +29,20 @@ def file_for(schema_ref):
     return f"{stem}.{pointer.rsplit('/', 1)[-1]}.json"
 
 
+def strict_problem(stats):
+    """Why strict validation did not cover a session, from GET /_sandbox/strict's counts; None when it did.
+
+    Every PUT/PATCH body of a route with a schema must have been validated or rejected: a body that was
+    neither means strict mode was off (or validation was skipped) for it."""
+    unchecked = stats["bodies"] - stats["validated"] - stats["rejected"]
+    if unchecked:
+        return (f"strict validation did not run on {unchecked} of {stats['bodies']} PUT/PATCH bodies "
+                f"(validated {stats['validated']}, rejected {stats['rejected']})")
+    if stats["bodies"] and not stats["validated"]:
+        return f"strict validation passed none of {stats['bodies']} PUT/PATCH bodies"
+    return None
+
+
 def invalid(message):
     return ArmError(400, "InvalidRequestContent",
                     f"The request content was invalid and could not be deserialized: '{message}'.")

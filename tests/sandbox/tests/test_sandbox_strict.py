@@ -5,6 +5,7 @@ Nothing here needs the specs directory: the schemas are carried in armsandbox/sp
 
 import pytest
 from armsandbox import schema
+from armsandbox.compactschema import strict_problem
 from armsandbox.common import ArmError
 from sandbox_testlib import NETWORK_API, VAULT_API, nsg_fixture, rg_fixture, rule_body
 
@@ -77,6 +78,20 @@ def test_strict_counts_every_body_and_unchecked_ones_show(sandbox, arm):
     loose = sandbox.control.strict_stats()
     assert loose["bodies"] - after["bodies"] == 1
     assert loose["validated"] + loose["rejected"] == after["validated"] + after["rejected"]
+    delta = {key: loose[key] - before[key] for key in ("bodies", "validated", "rejected")}
+    assert "did not run on 1 of 3" in strict_problem(delta)  # what fails the integration suite
+
+
+def test_guard_fails_when_validation_is_disabled(monkeypatch):
+    """The integration suite's guard (strict_problem) catches a validator that validates nothing."""
+    validator = schema.SpecValidator()
+    validator.check(RULE, rule_body(), strict=True)
+    assert strict_problem(validator.stats()) is None
+    monkeypatch.setattr(validator, "validate", lambda schema_ref, body: None)  # validation disabled
+    validator.check(RULE, rule_body(colour="blue"), strict=True)
+    assert "did not run on 1 of 2" in strict_problem(validator.stats())
+    assert "passed none" in strict_problem({"bodies": 2, "validated": 0, "rejected": 2})
+    assert strict_problem({"bodies": 0, "validated": 0, "rejected": 0}) is None
 
 
 def test_validation_needs_no_specs_directory(monkeypatch):
