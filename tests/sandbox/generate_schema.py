@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Regenerate the sandbox's compact schemas and conformance examples from the Azure REST API specs.
 
 Run by hand when the saved specs change:
