@@ -33,7 +33,8 @@ options:
   subscription_id:
     description:
       - The subscription, a GUID.
-      - Falls back to E(AZURE_SUBSCRIPTION_ID), then the credential profile, then the Azure CLI's default subscription.
+      - Falls back to E(AZURE_SUBSCRIPTION_ID), then the credential profile, then (when signing in with the Azure CLI)
+        the CLI's default subscription.
       - Wins over the credential profile, also when O(profile) is given.
     type: str
   client_id:

@@ -154,7 +154,7 @@ FIELDS = {
     "client_id": ("AZURE_CLIENT_ID", "opt-client", "env-client", "prof-client"),
     "secret": ("AZURE_SECRET", "opt-secret", "env-secret", "prof-secret"),
     "tenant": ("AZURE_TENANT", "opt-tenant", "env-tenant", "prof-tenant"),
-    "cloud_environment": ("AZURE_CLOUD_ENVIRONMENT", "AzureUSGovernment", "AzureChinaCloud", "AzureCloud"),
+    "cloud_environment": ("AZURE_CLOUD_ENVIRONMENT", "AzureUSGovernment", "AzureChinaCloud", "AzurePublicCloud"),
 }
 PROFILE = "[prof]\n" + "".join("%s=%s\n" % (k, v[3]) for k, v in FIELDS.items())
 
@@ -198,7 +198,7 @@ def test_profile_option_does_not_override_explicit_subscription(tmp_path):
     s = _auth.resolve_settings(params(profile="prof", subscription_id=SUB), {"HOME": str(tmp_path)})
     assert s.subscription_id == SUB
     assert (s.client_id, s.secret, s.tenant, s.cloud_environment) == ("prof-client", "prof-secret", "prof-tenant",
-                                                                      "AzureCloud")
+                                                                      "AzurePublicCloud")
 
 
 def test_environment_service_principal_beats_named_profile(tmp_path):
