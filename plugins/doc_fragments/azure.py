@@ -13,11 +13,17 @@ options:
   auth_source:
     description:
       - Where the credentials come from.
-      - V(auto) tries, in this order, the module options (O(client_id), O(secret), O(tenant)), the environment
-        (E(AZURE_CLIENT_ID), E(AZURE_SECRET) or E(AZURE_CLIENT_SECRET), E(AZURE_TENANT) or E(AZURE_TENANT_ID)), the
-        profile of the credential file C(~/.azure/credentials) (O(profile), E(AZURE_PROFILE) or C(default)), then the
-        Azure CLI login.
-      - V(env), V(credential_file) and V(cli) use only that source.
+      - V(auto) takes each of O(subscription_id), O(client_id), O(secret), O(tenant) and O(cloud_environment) on
+        its own from the first source that gives it, in this order - the module option, the environment
+        (E(AZURE_SUBSCRIPTION_ID), E(AZURE_CLIENT_ID), E(AZURE_SECRET) or E(AZURE_CLIENT_SECRET), E(AZURE_TENANT) or
+        E(AZURE_TENANT_ID), E(AZURE_CLOUD_ENVIRONMENT)), the profile of the credential file C(~/.azure/credentials)
+        (O(profile), E(AZURE_PROFILE) or C(default)), then the Azure CLI login. A profile never overrides an option
+        or an environment variable.
+      - With O(client_id), O(secret) and O(tenant) found, V(auto) signs in as that service principal; otherwise with
+        the Azure CLI login.
+      - V(env) signs in with the service principal of the environment, V(credential_file) with that of the profile
+        (named, or C(default)), V(cli) with the Azure CLI login; module options still come first, field by field.
+        V(env), V(cli) and V(msi) never read the credential file.
       - V(msi) uses the managed identity of the machine Ansible runs on; O(client_id) selects a user-assigned identity.
       - The names are those of azure.azcollection and of the AWX / Automation Platform
         C(Microsoft Azure Resource Manager) credential, which sets the same environment variables.
@@ -27,30 +33,35 @@ options:
   subscription_id:
     description:
       - The subscription, a GUID.
-      - Falls back to E(AZURE_SUBSCRIPTION_ID), then the credential profile, then the Azure CLI's default subscription.
+      - Falls back to E(AZURE_SUBSCRIPTION_ID), then the credential profile, then (when signing in with the Azure CLI)
+        the CLI's default subscription.
+      - Wins over the credential profile, also when O(profile) is given.
     type: str
   client_id:
     description:
       - The application (client) ID of the service principal, or of a user-assigned managed identity.
-      - Falls back to E(AZURE_CLIENT_ID).
+      - Falls back to E(AZURE_CLIENT_ID), then the credential profile.
     type: str
   secret:
     description:
       - The client secret of the service principal.
-      - Falls back to E(AZURE_SECRET), then E(AZURE_CLIENT_SECRET).
+      - Falls back to E(AZURE_SECRET), then E(AZURE_CLIENT_SECRET), then the credential profile.
       - Never logged or returned, at any verbosity.
     type: str
   tenant:
     description:
       - The Entra ID tenant (directory) ID.
-      - Falls back to E(AZURE_TENANT), then E(AZURE_TENANT_ID).
+      - Falls back to E(AZURE_TENANT), then E(AZURE_TENANT_ID), then the credential profile.
     type: str
   profile:
     description:
       - A section of the credential file C(~/.azure/credentials), in azure.azcollection's ini format with the keys
         C(subscription_id), C(client_id), C(secret), C(tenant) and optionally C(cloud_environment).
-      - Falls back to E(AZURE_PROFILE); with O(auth_source=auto) the section C(default) is tried when nothing else
-        gives credentials.
+      - Falls back to E(AZURE_PROFILE). Without either, V(auto) reads the section C(default) only when the options
+        and the environment do not give all of O(client_id), O(secret) and O(tenant).
+      - The profile fills only the fields that neither a module option nor the environment gives.
+      - A named profile that is not in the file is an error (V(auto) and V(credential_file); the other values of
+        O(auth_source) do not read the file).
     type: str
   cloud_environment:
     description:

@@ -151,8 +151,24 @@ class AuthSettings(object):
         return [self.secret] if self.secret else []
 
 
+def layered(*layers):
+    """Field by field, the first layer that has a value: ({field: value}, {field: index of the layer})."""
+    fields, origins = {}, {}
+    for key in CREDENTIAL_KEYS:
+        for index, layer in enumerate(layers):
+            if layer and layer.get(key):
+                fields[key], origins[key] = layer[key], index
+                break
+    return fields, origins
+
+
 def resolve_settings(params, environ=None):
-    """Pick the credential source and fields, following the documented order. Raises AzbError on bad input."""
+    """Pick the credential source and fields, following the documented order. Raises AzbError on bad input.
+
+    Every field (subscription_id, client_id, secret, tenant, cloud_environment) is taken on its own from the first
+    of: the module option, the environment, the credential-file profile, and (subscription_id only) the Azure CLI's
+    default subscription. A profile never overrides an option or an environment variable.
+    """
     environ = os.environ if environ is None else environ
     source = params.get("auth_source") or "auto"
     opts = {k: params.get(k) for k in CREDENTIAL_KEYS}
@@ -161,54 +177,37 @@ def resolve_settings(params, environ=None):
     ca_bundle = params.get("ca_bundle")
     if ca_bundle and not os.path.isfile(ca_bundle):
         raise AzbError("ca_bundle %s is not a readable file." % ca_bundle)
+    layer_names = ("options", "env", "credential_file")
 
     def complete(fields):
         return bool(fields.get("client_id") and fields.get("secret") and fields.get("tenant"))
 
-    def merged(primary, *fallbacks):
-        out = dict(primary)
-        for fallback in fallbacks:
-            for key in CREDENTIAL_KEYS:
-                if not out.get(key) and fallback and fallback.get(key):
-                    out[key] = fallback[key]
-        return out
-
-    chosen = None
-    fields = {}
+    prof = None
     if source == "auto":
-        if params.get("profile"):
-            fields, chosen = merged(read_profile(params["profile"], environ, required=True), opts, env), "credential_file"
-        elif complete(merged(opts, env)):
-            # Each field falls back on its own: an option given here, the rest from the environment.
-            given = opts.get("client_id") or opts.get("secret")
-            fields, chosen = merged(opts, env), "options" if given else "env"
-        else:
-            prof = read_profile(profile_name or "default", environ, required=bool(profile_name))
-            if prof and complete(prof):
-                fields, chosen = merged(opts, env, prof), "credential_file"
-            else:
-                fields, chosen = merged(opts, env), "cli"
+        if profile_name:
+            prof = read_profile(profile_name, environ, required=True)
+        elif not complete(layered(opts, env)[0]):
+            # No profile named and no service principal from options or environment: try the section 'default'.
+            prof = read_profile("default", environ)
+        fields, origins = layered(opts, env, prof)
+        chosen = "service_principal" if complete(fields) else "cli"
     elif source == "env":
         if not complete(env):
             missing = [ENV[k][0] for k in ("client_id", "secret", "tenant") if not env.get(k)]
             raise AzbError("auth_source=env but %s not set." % ", ".join(missing))
-        fields, chosen = merged(opts, env), "env"
+        fields, origins = layered(opts, env)
+        chosen = "service_principal"
     elif source == "credential_file":
         prof = read_profile(profile_name or "default", environ, required=True)
         if not complete(prof):
             raise AzbError("profile '%s' in %s needs client_id, secret and tenant."
                            % (profile_name or "default", credentials_file(environ)))
-        fields, chosen = merged(opts, env, prof), "credential_file"
-    elif source == "cli":
-        fields, chosen = merged(opts, env), "cli"
-    else:  # msi
-        fields, chosen = merged(opts, env), "msi"
-
-    if chosen in ("options", "env", "credential_file"):
-        source_name = chosen
+        fields, origins = layered(opts, env, prof)
         chosen = "service_principal"
-    else:
-        source_name = chosen
+    else:  # cli, msi
+        fields, origins = layered(opts, env)
+        chosen = source
+    source_name = layer_names[origins["secret"]] if chosen == "service_principal" else chosen
     subscription_id = fields.get("subscription_id")
     if not subscription_id and chosen == "cli":
         subscription_id = cli_default_subscription(environ)

@@ -21,6 +21,27 @@ SDK_PACKAGES = {
 }
 
 
+def missing_package(exc):
+    """The distribution to install when `exc` comes from a package that truly cannot be imported, else None.
+
+    Only a ModuleNotFoundError can mean a missing package. Its top module (an SDK package of SDK_PACKAGES, else the
+    first part of the name) is imported again: if that works, the package is there and lacks the module asked for,
+    which no install fixes.
+    """
+    import importlib
+
+    if not isinstance(exc, ModuleNotFoundError) or not getattr(exc, "name", None):
+        return None
+    name = exc.name
+    top, package = next(((m, p) for m, p in SDK_PACKAGES.items() if name == m or name.startswith(m + ".")),
+                        (name.split(".", 1)[0], name.split(".", 1)[0]))
+    try:
+        importlib.import_module(top)
+    except ImportError:
+        return package
+    return None
+
+
 class AzureModule(object):
     """AnsibleModule plus the collection's auth options and a lazily built AzureClients."""
 
@@ -76,9 +97,14 @@ class AzureModule(object):
         except AzbError as exc:
             self.ansible.fail_json(**from_exception(exc, secrets=self._secrets()).to_fail_kwargs())
         except ImportError as exc:
-            name = getattr(exc, "name", "") or ""
-            package = next((p for m, p in SDK_PACKAGES.items() if name.startswith(m)), name or str(exc))
-            self.ansible.fail_json(msg=missing_required_lib(package), exception=traceback.format_exc())
+            package = missing_package(exc)
+            if package:
+                self.ansible.fail_json(msg=missing_required_lib(package), exception=traceback.format_exc())
+            else:
+                # An installed package without the module or name asked for (another release, or a defect of the
+                # collection): the real message, and the traceback for -vvv.
+                self.ansible.fail_json(msg=scrub("%s: %s" % (type(exc).__name__, exc), self._secrets()),
+                                       exception=scrub(traceback.format_exc(), self._secrets()))
         except Exception as exc:  # pylint: disable=broad-except
             err = from_exception(exc, secrets=self._secrets())
             kwargs = err.to_fail_kwargs()

@@ -21,6 +21,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.azbackup.vmprep.plugins.module_utils._errors import AzbError
+from ansible_collections.azbackup.vmprep.plugins.module_utils._nsg import PORT_MAX, parse_port, parse_prefix
 from ansible_collections.azbackup.vmprep.plugins.module_utils._validate import (
     normalize_location,
     validate_location,
@@ -58,18 +59,17 @@ def worst(outcomes):
 
 
 def parse_id(resource_id):
-    """{'subscription', 'resource_group', 'name', 'type'} out of an ARM resource id (lower-case keys, case kept)."""
-    parts = (resource_id or "").strip("/").split("/")
-    out = {"subscription": "", "resource_group": "", "name": parts[-1] if parts else "", "type": ""}
-    lowered = [p.lower() for p in parts]
-    if "subscriptions" in lowered:
-        out["subscription"] = parts[lowered.index("subscriptions") + 1]
-    if "resourcegroups" in lowered:
-        out["resource_group"] = parts[lowered.index("resourcegroups") + 1]
-    if "providers" in lowered:
-        i = lowered.index("providers")
-        out["type"] = "/".join(parts[i + 1: i + 3])
-    return out
+    """{'subscription', 'resource_group', 'name', 'type'} of an ARM resource id, by azure-mgmt-core's parse_resource_id.
+
+    'name' is the name of the last resource (a subnet's, for a subnet id), 'type' its 'namespace/type'; absent parts
+    are ''.
+    """
+    from azure.mgmt.core.tools import parse_resource_id
+
+    parts = parse_resource_id(resource_id or "")
+    kind = "/".join(p for p in (parts.get("resource_namespace"), parts.get("resource_type")) if p)
+    return {"subscription": parts.get("subscription") or "", "resource_group": parts.get("resource_group") or "",
+            "name": parts.get("resource_name") or parts.get("name") or "", "type": kind}
 
 
 def version_tuple(text):
@@ -363,18 +363,30 @@ DEFAULT_OUTBOUND_RULES = [
 ]
 
 
-def _ports_match(p, port):
-    ranges = [p.get("destinationPortRange")] + list(p.get("destinationPortRanges") or [])
-    for value in (str(r).strip() for r in ranges if r not in (None, "")):
-        if value == "*":
-            return True
-        low, high = value.split("-", 1) if "-" in value else (value, value)
-        try:
-            if int(low) <= port <= int(high):
-                return True
-        except ValueError:
+# The prefixes and ports of an NSG rule are read with the NSG modules' own parsers (_nsg.parse_prefix, parse_port),
+# so the readiness and the modules that write rules agree on what a value means. Those parsers reject what the
+# modules must not write; a value Azure answers with that they reject counts here as an unknown range.
+
+def _port_ranges(p):
+    """[(low, high)] of a rule's destination ports; '*' is (0, 65535). Values the parser rejects are left out."""
+    out = []
+    for value in [p.get("destinationPortRange")] + list(p.get("destinationPortRanges") or []):
+        if value in (None, ""):
             continue
-    return False
+        try:
+            canonical = parse_port(value, "destinationPortRange")
+        except AzbError:
+            continue
+        if canonical == "*":
+            out.append((0, PORT_MAX))
+        else:
+            low, _sep, high = canonical.partition("-")
+            out.append((int(low), int(high or low)))
+    return out
+
+
+def _ports_match(p, port):
+    return any(low <= port <= high for low, high in _port_ranges(p))
 
 
 def _prefixes(p, key):
@@ -382,24 +394,39 @@ def _prefixes(p, key):
     return [str(v).strip() for v in values if v not in (None, "")]
 
 
-def _in_cidr(ip, prefix):
+def _parsed_prefixes(p, key):
+    """[(kind, canonical, text)] of a rule's source or destination prefixes, kind 'any', 'tag', 'ip' or 'unknown'."""
+    out = []
+    for text in _prefixes(p, key):
+        try:
+            kind, canonical, _family = parse_prefix(text, key + "AddressPrefix")
+        except AzbError:
+            kind, canonical = "unknown", text
+        out.append((kind, canonical, text))
+    return out
+
+
+def _in_cidr(ip, canonical):
+    """True when `ip` lies in the network `canonical` (a prefix parse_prefix gave as kind 'ip')."""
     try:
-        return ipaddress.ip_address(ip) in ipaddress.ip_network(prefix, strict=False)
+        return ipaddress.ip_address(ip) in ipaddress.ip_network(canonical)
     except ValueError:
         return False
 
 
 def _source_matches(p, source_ip, asg_ids):
+    """True when the rule's source holds the NIC's IP, False when not, None when a prefix cannot be read."""
     groups = [(g.get("id") or "").lower() for g in p.get("sourceApplicationSecurityGroups") or []]
     if groups:
         return any(g in asg_ids for g in groups)
-    for prefix in _prefixes(p, "source"):
-        lowered = prefix.lower()
-        if lowered in ("*", "virtualnetwork", "0.0.0.0/0", "any"):
+    unknown = False
+    for kind, canonical, _text in _parsed_prefixes(p, "source"):
+        if kind == "any" or (kind == "tag" and canonical.lower() in ("virtualnetwork", "any")) or canonical == "0.0.0.0/0":
             return True
-        if source_ip and _in_cidr(source_ip, prefix):
+        if kind == "ip" and source_ip and _in_cidr(source_ip, canonical):
             return True
-    return False
+        unknown = unknown or kind == "unknown"
+    return None if unknown else False
 
 
 def destination_coverage(p, region):
@@ -407,23 +434,14 @@ def destination_coverage(p, region):
     if p.get("destinationApplicationSecurityGroups"):
         return ""
     region = normalize_location(region)
-    full = {"*", "any", "0.0.0.0/0", "internet", "storage", "storage." + region, "azurecloud", "azurecloud." + region}
+    tags = {"any", "internet", "storage", "storage." + region, "azurecloud", "azurecloud." + region}
     coverage = ""
-    for prefix in _prefixes(p, "destination"):
-        lowered = prefix.lower()
-        if lowered in full:
+    for kind, canonical, _text in _parsed_prefixes(p, "destination"):
+        if kind == "any" or (kind == "tag" and canonical.lower() in tags) or (kind == "ip" and canonical == "0.0.0.0/0"):
             return "all"
-        if "/" in lowered or _is_ip(lowered):
+        if kind in ("ip", "unknown"):
             coverage = "some"
     return coverage
-
-
-def _is_ip(text):
-    try:
-        ipaddress.ip_address(text)
-        return True
-    except ValueError:
-        return False
 
 
 def outbound_rules(nsg):
@@ -444,9 +462,16 @@ def evaluate_nsg(nsg, region, source_ip, asg_ids=(), port=443):
         p = props(rule)
         if (p.get("protocol") or "*").lower() not in ("tcp", "*"):
             continue
-        if not _ports_match(p, port) or not _source_matches(p, source_ip, asg_ids):
+        if not _ports_match(p, port):
+            continue
+        source = _source_matches(p, source_ip, asg_ids)
+        if source is False:
             continue
         coverage = destination_coverage(p, region)
+        if source is None:  # a source the parser cannot read: a Deny of it may or may not hit the VM
+            if coverage and (p.get("access") or "").lower() == "deny":
+                doubtful.append(rule)
+            continue
         if coverage == "all":
             return (p.get("access") or "Allow").capitalize(), rule, doubtful
         if coverage == "some" and (p.get("access") or "").lower() == "deny":
@@ -495,6 +520,11 @@ def check_outbound(facts, opts):
         allowed_by.append(describe_rule(nsg, rule))
     if doubtful and not proxied:
         nsg, rule = doubtful[0]
+        if destination_coverage(props(rule), region) == "all":
+            return result(check, "warn", "%s denies TCP 443 to Storage from %s, a source that cannot be read as an "
+                          "address range; it may include the VM." % (describe_rule(nsg, rule),
+                                                                     ", ".join(_prefixes(props(rule), "source"))),
+                          "Correct the rule's source to a valid CIDR (such as 10.0.0.0/24) or a service tag.")
         return result(check, "warn", "%s denies TCP 443 to %s, which may include Storage addresses."
                       % (describe_rule(nsg, rule), ", ".join(_prefixes(props(rule), "destination"))),
                       "Compare the range with the Storage.%s service tag (azbackup.vmprep.service_tags_info)." % region)
@@ -672,26 +702,73 @@ def select_vaults(all_vaults, opts):
 
 # ---- reading Azure ------------------------------------------------------------------------------
 
-# The SDK's own request builders give path and api-version; the answers are read as JSON, because turning thousands
-# of VMs into SDK models and back costs more time than the requests themselves.
-_COMPUTE = "azure.mgmt.compute.operations._operations"
-_NETWORK = "azure.mgmt.network.operations._operations"
-_VAULTS = "azure.mgmt.recoveryservices.operations._operations"
-LISTS = {
-    # kind: (client, SDK module, builder for one resource group, builder for the subscription)
-    "vms": ("compute", _COMPUTE, "build_virtual_machines_list_request", "build_virtual_machines_list_all_request"),
-    "nics": ("network", _NETWORK, "build_network_interfaces_list_request", "build_network_interfaces_list_all_request"),
-    "nsgs": ("network", _NETWORK, "build_network_security_groups_list_request",
-             "build_network_security_groups_list_all_request"),
-    "vnets": ("network", _NETWORK, "build_virtual_networks_list_request", "build_virtual_networks_list_all_request"),
-    "vaults": ("recovery_services", _VAULTS, None, "build_vaults_list_by_subscription_id_request"),
+# Everything the readiness reads, in one table: provider namespace, resource type, api-version, and whether it is
+# listed per resource group as well as per subscription. The requests are built here (paths by azure-mgmt-core's
+# resource_id) and sent through azure-mgmt-core's public ARMPipelineClient with the collection's credential and retry
+# policy. No SDK operation, model or private request builder is used, so no SDK release can rename them away; the
+# answers are read as JSON, because turning thousands of VMs into SDK models and back costs more time than the
+# requests themselves. The api-versions are those whose specs the collection is tested against (the sandbox checks
+# every request against them).
+COMPUTE_API = "2026-04-01"
+NETWORK_API = "2025-07-01"
+VAULTS_API = "2026-11-01"
+READS = {
+    # kind: (namespace, resource type, api-version, listed per resource group)
+    "vms": ("Microsoft.Compute", "virtualMachines", COMPUTE_API, True),
+    "nics": ("Microsoft.Network", "networkInterfaces", NETWORK_API, True),
+    "nsgs": ("Microsoft.Network", "networkSecurityGroups", NETWORK_API, True),
+    "vnets": ("Microsoft.Network", "virtualNetworks", NETWORK_API, True),
+    "vaults": ("Microsoft.RecoveryServices", "vaults", VAULTS_API, False),
 }
+INSTANCE_VIEW = "instanceView"  # child path of a VM, api-version of "vms"
 
 
-def _builder(module_name, name):
-    import importlib
+def list_path(kind, subscription_id, rg=None):
+    """'/subscriptions/{sub}[/resourceGroups/{rg}]/providers/{namespace}/{type}' of a list in READS."""
+    from azure.mgmt.core.tools import resource_id
 
-    return getattr(importlib.import_module(module_name), name)
+    namespace, kind_type, _version, by_group = READS[kind]
+    if rg and not by_group:
+        raise ValueError("%s are listed per subscription only" % kind)
+    return resource_id(subscription=subscription_id, resource_group=rg or None, namespace=namespace) + "/" + kind_type
+
+
+def instance_view_path(subscription_id, rg, vm_name):
+    from azure.mgmt.core.tools import resource_id
+
+    namespace, kind_type, _version, _by_group = READS["vms"]
+    return resource_id(subscription=subscription_id, resource_group=rg, namespace=namespace, type=kind_type,
+                       name=vm_name) + "/" + INSTANCE_VIEW
+
+
+def arm_pipeline_client(clients):
+    """azure-mgmt-core's ARMPipelineClient with the run's credential, cloud, CA bundle and the collection's retries.
+
+    The policies are those of the SDK clients (request id, user agent, redirects, retries, bearer token, response
+    hooks, logging) minus automatic resource-provider registration: a report only reads.
+    """
+    from azure.core.pipeline import policies
+    from azure.mgmt.core import ARMPipelineClient
+    from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy, ARMHttpLoggingPolicy
+    from ansible_collections.azbackup.vmprep.plugins.module_utils._client import USER_AGENT, retry_policy
+
+    cloud = clients.cloud
+    transport = {}
+    if clients.settings.ca_bundle:
+        transport["connection_verify"] = clients.settings.ca_bundle
+    return ARMPipelineClient(cloud.resource_manager, policies=[
+        policies.RequestIdPolicy(),
+        policies.HeadersPolicy(),
+        policies.UserAgentPolicy(user_agent=USER_AGENT),
+        policies.ProxyPolicy(),
+        policies.ContentDecodePolicy(),
+        policies.RedirectPolicy(),
+        retry_policy(),
+        ARMChallengeAuthenticationPolicy(clients.credential, cloud.scope),
+        policies.CustomHookPolicy(),
+        policies.NetworkTraceLoggingPolicy(),
+        ARMHttpLoggingPolicy(),
+    ], **transport)
 
 
 def _raise_for(response):
@@ -705,57 +782,64 @@ def _raise_for(response):
     raise HttpResponseError(response=response, error_format=ARMErrorFormat)
 
 
+def _with_api_version(url, version):
+    """A nextLink as ARM gives it; the api-version added when the link lacks one."""
+    from urllib.parse import parse_qsl, urlparse
+
+    if any(k.lower() == "api-version" for k, _v in parse_qsl(urlparse(url).query)):
+        return url
+    return url + ("&" if "?" in url else "?") + "api-version=" + version
+
+
 class Reader(object):
     """The ARM reads of one run: list pages and per-VM GETs, counted, with a bounded pool of threads.
 
-    Every request goes through the pipeline of the shared client layer's SDK clients (authentication, retries on
-    429/5xx honouring Retry-After, user agent), with `send_request`.
+    Every request goes through one ARMPipelineClient (authentication, retries on 429/5xx honouring Retry-After, user
+    agent), built once by warm() before the threads share it.
     """
 
     def __init__(self, clients, max_concurrency=16):
         self.clients = clients
         self.max_concurrency = max_concurrency
         self._lock = threading.Lock()
+        self._pipeline = None
         self.requests = 0
 
     def _hook(self, response):
         with self._lock:
             self.requests += 1
 
-    def _client(self, name):
-        return getattr(self.clients, name)()
+    def warm(self):
+        """Discover the cloud and build the pipeline once, before threads share it."""
+        if self._pipeline is None:
+            self._pipeline = arm_pipeline_client(self.clients)
+        return self._pipeline
 
-    def warm(self, names=("compute", "network", "recovery_services")):
-        """Build the SDK clients (and discover the cloud) once, before threads share them."""
-        for name in names:
-            self._client(name)
+    def _get(self, url, version, **query):
+        from azure.core.rest import HttpRequest
 
-    def _send(self, client, request):
-        response = client.send_request(request, raw_response_hook=self._hook)
+        params = {"api-version": version} if version else {}
+        params.update(query)
+        if not url.startswith("https://") and not url.startswith("http://"):
+            url = self.clients.cloud.resource_manager + url
+        response = self.warm().send_request(HttpRequest("GET", url, params=params), raw_response_hook=self._hook)
         if response.status_code != 200:
             _raise_for(response)
         return response.json()
 
-    def _pages(self, client, request):
-        from azure.core.rest import HttpRequest
-
+    def _pages(self, path, version, **query):
         items = []
-        while request is not None:
-            body = self._send(client, request) or {}
+        body = self._get(path, version, **query) or {}
+        while True:
             items.extend(body.get("value") or [])
             link = body.get("nextLink")
-            request = HttpRequest("GET", link) if link else None
-        return items
+            if not link:
+                return items
+            body = self._get(_with_api_version(link, version), None) or {}
 
     def list(self, kind, rg=None, **query):
         """Every item of a list (all its pages), of one resource group or of the subscription."""
-        client_name, module_name, by_group, by_subscription = LISTS[kind]
-        sub = self.clients.subscription_id
-        if rg:
-            request = _builder(module_name, by_group)(resource_group_name=rg, subscription_id=sub)
-        else:
-            request = _builder(module_name, by_subscription)(subscription_id=sub, **query)
-        return self._pages(self._client(client_name), request)
+        return self._pages(list_path(kind, self.clients.subscription_id, rg), READS[kind][2], **query)
 
     def map(self, func, items):
         items = list(items)
@@ -772,17 +856,15 @@ class Reader(object):
     def status_views(self):
         """Instance views of every VM of the subscription from ListAll?statusOnly=true: {vm id: view}."""
         out = {}
-        for vm in self.list("vms", status_only="true"):
+        for vm in self.list("vms", statusOnly="true"):
             view = props(vm).get("instanceView")
             if vm.get("id") and view:
                 out[vm["id"].lower()] = view
         return out
 
     def instance_view(self, vm):
-        build = _builder(_COMPUTE, "build_virtual_machines_instance_view_request")
-        request = build(resource_group_name=parse_id(vm.get("id"))["resource_group"], vm_name=vm.get("name"),
-                        subscription_id=self.clients.subscription_id)
-        return self._send(self._client("compute"), request)
+        path = instance_view_path(self.clients.subscription_id, parse_id(vm.get("id"))["resource_group"], vm.get("name"))
+        return self._get(path, READS["vms"][2])
 
     def nics(self, rg=None):
         return self.list("nics", rg)

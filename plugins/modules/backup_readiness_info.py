@@ -115,6 +115,10 @@ notes:
     subnet in priority order. A Deny rule on a specific address range before the deciding rule gives a warning,
     because the module cannot tell whether the range holds Storage addresses.
   - Needs Reader on the VMs, NICs, virtual networks, NSGs and vaults.
+  - Reads Resource Manager through azure-mgmt-core's public pipeline with fixed api-versions (Microsoft.Compute
+    2026-04-01, Microsoft.Network 2025-07-01, Microsoft.RecoveryServices 2026-11-01); it imports no
+    azure-mgmt-compute, azure-mgmt-network or azure-mgmt-recoveryservices code, so any release of them that the
+    collection's C(requirements.txt) allows works.
 seealso:
   - module: azbackup.vmprep.service_tags_info
 """

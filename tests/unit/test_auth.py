@@ -143,3 +143,104 @@ def test_option_fields_fall_back_to_environment_one_by_one(tmp_path):
     env = {"HOME": str(tmp_path), "AZURE_TENANT": "env-t", "AZURE_SUBSCRIPTION_ID": SUB}
     s = _auth.resolve_settings(params(client_id="c", secret="s"), env)
     assert (s.source, s.origin, s.client_id, s.secret, s.tenant) == ("service_principal", "options", "c", "s", "env-t")
+
+
+# ---- precedence, field by field: module option, then environment, then profile (then the CLI) ------------------
+
+SUB3 = "55555555-5555-5555-5555-555555555555"
+# field: (environment variable, value of the option, of the environment, of the profile)
+FIELDS = {
+    "subscription_id": ("AZURE_SUBSCRIPTION_ID", SUB, SUB2, SUB3),
+    "client_id": ("AZURE_CLIENT_ID", "opt-client", "env-client", "prof-client"),
+    "secret": ("AZURE_SECRET", "opt-secret", "env-secret", "prof-secret"),
+    "tenant": ("AZURE_TENANT", "opt-tenant", "env-tenant", "prof-tenant"),
+    "cloud_environment": ("AZURE_CLOUD_ENVIRONMENT", "AzureUSGovernment", "AzureChinaCloud", "AzurePublicCloud"),
+}
+PROFILE = "[prof]\n" + "".join("%s=%s\n" % (k, v[3]) for k, v in FIELDS.items())
+
+
+@pytest.mark.parametrize("auth_source", ["auto", "credential_file"])
+@pytest.mark.parametrize("named_by", ["option", "AZURE_PROFILE"])
+@pytest.mark.parametrize("layers,winner", [
+    (("option", "env", "profile"), 1),   # all three: the option
+    (("option", "profile"), 1),          # option over profile
+    (("env", "profile"), 2),             # environment over profile
+    (("profile",), 3),                   # the profile alone
+])
+@pytest.mark.parametrize("field", sorted(FIELDS))
+def test_each_field_option_then_environment_then_profile(tmp_path, field, layers, winner, named_by, auth_source):
+    write_profile(tmp_path, PROFILE)
+    variable, *values = FIELDS[field]
+    environ = {"HOME": str(tmp_path)}
+    kw = {"auth_source": auth_source}
+    if named_by == "option":
+        kw["profile"] = "prof"
+    else:
+        environ["AZURE_PROFILE"] = "prof"
+    if "option" in layers:
+        kw[field] = values[0]
+    if "env" in layers:
+        environ[variable] = values[1]
+    s = _auth.resolve_settings(params(**kw), environ)
+    assert getattr(s, field) == values[winner - 1]
+    # Every other field still comes from the profile.
+    for other, spec in FIELDS.items():
+        if other != field:
+            assert getattr(s, other) == spec[3], other
+    assert s.source == "service_principal"
+    assert s.origin == ({1: "options", 2: "env", 3: "credential_file"}[winner] if field == "secret"
+                        else "credential_file")
+
+
+def test_profile_option_does_not_override_explicit_subscription(tmp_path):
+    """Case 5 of 'Tell the truth under real Azure': the profile's subscription went first."""
+    write_profile(tmp_path, PROFILE)
+    s = _auth.resolve_settings(params(profile="prof", subscription_id=SUB), {"HOME": str(tmp_path)})
+    assert s.subscription_id == SUB
+    assert (s.client_id, s.secret, s.tenant, s.cloud_environment) == ("prof-client", "prof-secret", "prof-tenant",
+                                                                      "AzurePublicCloud")
+
+
+def test_environment_service_principal_beats_named_profile(tmp_path):
+    write_profile(tmp_path, PROFILE)
+    env = {"HOME": str(tmp_path), "AZURE_CLIENT_ID": "c", "AZURE_SECRET": "s", "AZURE_TENANT": "t"}
+    s = _auth.resolve_settings(params(profile="prof"), env)
+    assert (s.origin, s.client_id, s.secret, s.tenant, s.subscription_id) == ("env", "c", "s", "t", SUB3)
+
+
+@pytest.mark.parametrize("field", sorted(FIELDS))
+def test_default_profile_fills_only_what_options_and_environment_leave(tmp_path, field):
+    """Without a named profile, the section 'default' is read when options and environment give no service
+    principal; it then fills each field they leave empty, and never overrides one they give."""
+    write_profile(tmp_path, PROFILE.replace("[prof]", "[default]"))
+    variable, option, from_env, from_profile = FIELDS[field]
+    if field in ("client_id", "secret", "tenant"):
+        # One of the three from the environment: the service principal is still incomplete there.
+        s = _auth.resolve_settings(params(), {"HOME": str(tmp_path), variable: from_env})
+        assert getattr(s, field) == from_env
+        s = _auth.resolve_settings(params(**{field: option}), {"HOME": str(tmp_path), variable: from_env})
+        assert getattr(s, field) == option
+    else:
+        s = _auth.resolve_settings(params(), {"HOME": str(tmp_path), variable: from_env})
+        assert getattr(s, field) == from_env
+        s = _auth.resolve_settings(params(**{field: option}), {"HOME": str(tmp_path), variable: from_env})
+        assert getattr(s, field) == option
+    assert s.source == "service_principal"
+    s = _auth.resolve_settings(params(), {"HOME": str(tmp_path)})
+    assert getattr(s, field) == from_profile
+
+
+def test_default_profile_not_read_when_environment_gives_service_principal(tmp_path):
+    write_profile(tmp_path, PROFILE.replace("[prof]", "[default]"))
+    env = {"HOME": str(tmp_path), "AZURE_CLIENT_ID": "c", "AZURE_SECRET": "s", "AZURE_TENANT": "t",
+           "AZURE_SUBSCRIPTION_ID": SUB}
+    s = _auth.resolve_settings(params(), env)
+    assert (s.origin, s.subscription_id, s.cloud_environment) == ("env", SUB, "AzureCloud")
+
+
+def test_profile_without_service_principal_gives_cli_with_profile_subscription(tmp_path):
+    write_profile(tmp_path, "[prof]\nsubscription_id=%s\ntenant=pt\n" % SUB3)
+    s = _auth.resolve_settings(params(profile="prof"), {"HOME": str(tmp_path)})
+    assert (s.source, s.subscription_id, s.tenant, s.secret) == ("cli", SUB3, "pt", None)
+    s = _auth.resolve_settings(params(profile="prof", subscription_id=SUB), {"HOME": str(tmp_path)})
+    assert s.subscription_id == SUB

@@ -551,3 +551,128 @@ def test_resource_group_scope_lists_per_group():
 def test_agent_of_a_stopped_vm_is_a_warning_not_a_failure():
     got = outcome("agent", facts(the_view=view(power="stopped", ready=False)))
     assert got["result"] == "warn" and "stopped" in got["reason"]
+
+
+# ---- public SDK surface only: one table of reads, azure-mgmt-core ids, the NSG modules' parsers -------------------
+
+PLUGINS = __import__("os").path.join(__import__("os").path.dirname(__file__), "..", "..", "plugins")
+
+
+def test_no_private_sdk_module_is_used():
+    import os
+
+    for folder, _dirs, files in os.walk(PLUGINS):
+        for name in files:
+            if name.endswith(".py"):
+                with open(os.path.join(folder, name), encoding="utf-8") as handle:
+                    text = handle.read()
+                assert "operations._operations" not in text, name
+                assert "build_virtual_machines" not in text and "_send_request" not in text, name
+
+
+def test_list_paths_come_from_one_table():
+    assert r.list_path("vms", SUB) == "/subscriptions/%s/providers/Microsoft.Compute/virtualMachines" % SUB
+    assert r.list_path("nics", SUB, "rg-x") == (
+        "/subscriptions/%s/resourceGroups/rg-x/providers/Microsoft.Network/networkInterfaces" % SUB)
+    assert r.list_path("vaults", SUB) == "/subscriptions/%s/providers/Microsoft.RecoveryServices/vaults" % SUB
+    with pytest.raises(ValueError):
+        r.list_path("vaults", SUB, "rg-x")
+    assert r.instance_view_path(SUB, "rg-x", "vm1") == (
+        "/subscriptions/%s/resourceGroups/rg-x/providers/Microsoft.Compute/virtualMachines/vm1/instanceView" % SUB)
+    assert {v[2] for v in r.READS.values()} == {r.COMPUTE_API, r.NETWORK_API, r.VAULTS_API}
+
+
+def test_parse_id_uses_azure_mgmt_core():
+    subnet = rid("virtualNetworks", "vnet1", "Rg-Net") + "/subnets/snet-a"
+    assert r.parse_id(subnet) == {"subscription": SUB, "resource_group": "Rg-Net", "name": "snet-a",
+                                  "type": "Microsoft.Network/subnets"}
+    lower = "/subscriptions/%s/resourcegroups/rg1/providers/Microsoft.Compute/virtualMachines/vm1" % SUB
+    assert (r.parse_id(lower)["resource_group"], r.parse_id(lower)["name"]) == ("rg1", "vm1")
+    assert r.parse_id(None) == {"subscription": "", "resource_group": "", "name": "", "type": ""}
+    assert r.parse_id("/subscriptions/%s/resourceGroups/rg1" % SUB)["resource_group"] == "rg1"
+
+
+def test_nsg_values_are_read_by_the_nsg_modules_parsers(monkeypatch):
+    seen = []
+    real_prefix, real_port = r.parse_prefix, r.parse_port
+    monkeypatch.setattr(r, "parse_prefix", lambda v, o: seen.append(("prefix", v)) or real_prefix(v, o))
+    monkeypatch.setattr(r, "parse_port", lambda v, o: seen.append(("port", v)) or real_port(v, o))
+    assert outbound(nic_rules=[rule("Deny", 100, dest="Storage.WestEurope", port="440-450")])["result"] == "fail"
+    assert ("port", "440-450") in seen and ("prefix", "Storage.WestEurope") in seen
+
+
+@pytest.mark.parametrize("port,applies", [("443", True), ("0-65535", True), (" 443 ", True), ("444-400", False),
+                                          ("abc", False), ("70000", False), ("*", True), (443, True)])
+def test_outbound_ports_as_the_nsg_modules_read_them(port, applies):
+    got = outbound(nic_rules=[rule("Deny", 100, port=port)])["result"]
+    assert got == ("fail" if applies else "pass")
+
+
+@pytest.mark.parametrize("source,applies", [("10.0.0.0/24", True), ("10.0.0.4", True), ("10.0.1.0/24", False),
+                                            ("VirtualNetwork", True), ("0.0.0.0/0", True), ("Internet", False),
+                                            ("10.0.0.4/24", None)])
+def test_outbound_sources_as_the_nsg_modules_read_them(source, applies):
+    got = outbound(nic_rules=[rule("Deny", 100, source=source)])["result"]
+    # A source the parser rejects (host bits set) may or may not hold the VM: a doubt, not a pass or a failure.
+    assert got == {True: "fail", False: "pass", None: "warn"}[applies]
+
+
+def test_outbound_unparseable_destination_is_a_doubt_not_a_pass():
+    got = outbound(nic_rules=[rule("DenyOdd", 100, dest="20.38.0.5/16")])
+    assert got["result"] == "warn" and "DenyOdd" in got["reason"]
+
+
+class FakePipeline:
+    """Stands for the ARMPipelineClient: answers by URL, records every request, calls the response hook."""
+
+    def __init__(self, pages):
+        self.pages = pages
+        self.sent = []
+
+    def send_request(self, request, raw_response_hook=None):
+        self.sent.append(request.url)
+        if raw_response_hook:
+            raw_response_hook(None)
+        body = next(b for prefix, b in self.pages if request.url.startswith(prefix))
+
+        class Answer:
+            status_code = 200
+
+            def json(self):
+                return body
+        return Answer()
+
+
+class FakeClients:
+    subscription_id = SUB
+
+    class cloud:  # noqa: N801
+        resource_manager = "https://arm.local"
+
+    def warm_up(self):
+        pass
+
+
+def test_reader_pages_through_next_links_with_the_table_api_version():
+    base = "https://arm.local/subscriptions/%s/providers/Microsoft.Compute/virtualMachines" % SUB
+    pipeline = FakePipeline([
+        (base + "?api-version=%s&statusOnly=true" % r.COMPUTE_API,
+         {"value": [vm("a")], "nextLink": base + "?$skiptoken=2"}),
+        (base + "?$skiptoken=2&api-version=%s" % r.COMPUTE_API, {"value": [vm("b")], "nextLink": base + "?x=3&api-version=1"}),
+        (base + "?x=3", {"value": [vm("c")]}),
+    ])
+    reader = r.Reader(FakeClients(), max_concurrency=4)
+    reader._pipeline = pipeline
+    items = reader.list("vms", statusOnly="true")
+    assert [i["name"] for i in items] == ["a", "b", "c"]
+    assert reader.requests == 3 and len(pipeline.sent) == 3
+    assert pipeline.sent[2].endswith("api-version=1")  # a link's own api-version is kept
+
+
+def test_reader_instance_view_path():
+    pipeline = FakePipeline([("https://arm.local/", {"vmAgent": {}})])
+    reader = r.Reader(FakeClients())
+    reader._pipeline = pipeline
+    assert reader.instance_view(vm("vm9", rg="Rg-9")) == {"vmAgent": {}}
+    assert pipeline.sent == ["https://arm.local/subscriptions/%s/resourceGroups/Rg-9/providers/Microsoft.Compute/"
+                             "virtualMachines/vm9/instanceView?api-version=%s" % (SUB, r.COMPUTE_API)]
