@@ -110,7 +110,8 @@ service_tags:
       sample: ["192.0.2.0/24"]
 """
 
-from ansible_collections.azbackup.vmprep.plugins.module_utils._client import to_dict
+from ansible_collections.azbackup.vmprep.plugins.module_utils._client import raw
+from ansible_collections.azbackup.vmprep.plugins.module_utils._errors import AzbError
 from ansible_collections.azbackup.vmprep.plugins.module_utils._module import AzureModule
 from ansible_collections.azbackup.vmprep.plugins.module_utils._validate import normalize_location, validate_location
 
@@ -156,7 +157,11 @@ def main_logic(module):
     location = validate_location(module.params["location"])
     client = module.clients.network()
 
-    result = to_dict(client.service_tags.list(location))
+    # The raw ARM JSON: the same shape whatever the SDK release (older ones flatten models into snake_case).
+    result = client.service_tags.list(location, cls=raw)
+    if not isinstance(result, dict) or not isinstance(result.get("values"), list):
+        raise AzbError("the service tags answer for %s has no 'values' list; nothing is reported from a read that "
+                       "could not be parsed." % location, code="UnreadableAnswer")
     module.exit(changed=False, change_number=result.get("changeNumber"), cloud=result.get("cloud"),
                 service_tags=select(result.get("values") or [], module.params))
 
