@@ -200,3 +200,155 @@ def test_a_non_retryable_error_is_raised_at_once():
     except FakeHttpError:
         pass
     assert op.attempt == 1
+
+
+# ---- against azure-core's real pipeline: what the transport replays, and how failures are classified -----------
+
+def _pipeline(answers):
+    """A Pipeline with the collection's retry policy over a transport that plays `answers` (responses or errors)."""
+    from azure.core.pipeline import Pipeline
+    from azure.core.pipeline.transport import HttpResponse, HttpTransport
+
+    class Answer(HttpResponse):
+        def __init__(self, request, status, body, headers):
+            super().__init__(request, None)
+            self.status_code = status
+            self.headers = headers
+            self._body = json.dumps(body).encode() if body is not None else b""
+
+        def body(self):
+            return self._body
+
+    class Transport(HttpTransport):
+        def __init__(self):
+            self.sent = []
+
+        def send(self, request, **kwargs):
+            self.sent.append(request.method)
+            answer = answers.pop(0)
+            if isinstance(answer, Exception):
+                raise answer
+            status, body, headers = answer
+            return Answer(request, status, body, headers or {})
+
+        def open(self):
+            pass
+
+        def close(self):
+            pass
+
+        def __exit__(self, *args):
+            pass
+
+        def sleep(self, seconds):
+            pass
+
+    transport = Transport()
+    return Pipeline(transport, policies=[_client.retry_policy()]), transport
+
+
+def _send(method, answers):
+    from azure.core.pipeline.transport import HttpRequest
+
+    pipeline, transport = _pipeline(list(answers))
+    try:
+        status = pipeline.run(HttpRequest(method, "https://arm.example/x?api-version=1")).http_response.status_code
+    except Exception as exc:  # noqa: BLE001 - the test looks at what came out
+        return exc, transport.sent
+    return status, transport.sent
+
+
+BUSY_409 = (409, {"error": {"code": "AnotherOperationInProgress", "message": "busy"}}, None)
+
+
+def test_pipeline_replays_a_busy_409_write_without_retry_after():
+    assert _send("PUT", [BUSY_409, BUSY_409, (201, {}, None)]) == (201, ["PUT"] * 3)
+    busy_429 = (429, {"error": {"code": "RetryableErrorDueToAnotherOperation", "message": "busy"}}, None)
+    assert _send("DELETE", [busy_429, (202, None, None)]) == (202, ["DELETE"] * 2)
+    spelled = (409, {"error": {"code": "OperationNotAllowed",
+                               "message": "Another operation is in progress on the resource."}}, None)
+    assert _send("PATCH", [spelled, (200, {}, None)]) == (200, ["PATCH"] * 2)
+
+
+def test_pipeline_never_replays_a_write_whose_answer_may_hide_a_change():
+    from azure.core.exceptions import ServiceResponseError
+
+    for status in (500, 502, 503, 504):
+        result, sent = _send("PUT", [(status, {"error": {"code": "InternalServerError"}}, {"Retry-After": "1"}),
+                                     (201, {}, None)])
+        assert (result, sent) == (status, ["PUT"]), status
+    dropped = ServiceResponseError("Connection aborted.", error=ConnectionResetError(104, "reset"))
+    result, sent = _send("PUT", [dropped, (201, {}, None)])
+    assert isinstance(result, ServiceResponseError) and sent == ["PUT"]
+    assert _client.classify(result) == _client.LOST
+    # A read is retried on the same failures.
+    assert _send("GET", [(500, {}, None), dropped, (200, {}, None)]) == (200, ["GET"] * 3)
+
+
+def test_pipeline_replays_a_write_that_was_never_sent():
+    from azure.core.exceptions import ServiceRequestError
+
+    class NewConnectionError(Exception):
+        pass
+
+    refused = ServiceRequestError("refused", error=NewConnectionError("Connection refused"))
+    assert _send("PUT", [refused, (201, {}, None)]) == (201, ["PUT", "PUT"])
+    assert _client.classify(refused) == _client.BUSY
+
+
+def test_a_read_timeout_that_old_azure_core_calls_a_request_error_is_a_lost_answer():
+    """azure-core 1.31 raises ServiceRequestError ("not sent") for a read timeout in a streamed answer."""
+    from azure.core.exceptions import ServiceRequestError
+
+    class ReadTimeoutError(Exception):
+        pass
+
+    timeout = ServiceRequestError("read timed out", error=ReadTimeoutError("Read timed out."))
+    result, sent = _send("PUT", [timeout, (201, {}, None)])
+    assert result is timeout and sent == ["PUT"]
+    assert _client.classify(timeout) == _client.LOST
+    op = _client.Operation(60, "x", sleep=lambda s: None)
+    try:
+        op.write(lambda: (_ for _ in ()).throw(timeout))
+    except ServiceRequestError:
+        pass
+    assert op.maybe_landed
+
+
+def test_busy_final_state_of_a_long_running_operation_is_busy_not_lost():
+    """What azure-core's poller raises when the Azure-AsyncOperation status ends Failed with a busy code."""
+    from azure.core.exceptions import HttpResponseError
+    from azure.core.pipeline.transport import HttpRequest, HttpResponse
+    from azure.core.polling.base_polling import OperationFailed
+
+    class Status(HttpResponse):
+        def __init__(self, body):
+            super().__init__(HttpRequest("GET", "https://arm.example/operations/1"), None)
+            self.status_code = 200
+            self.headers = {}
+            self._body = json.dumps(body).encode()
+
+        def body(self):
+            return self._body
+
+    for code in ("AnotherOperationInProgress", "RetryableErrorDueToAnotherOperation"):
+        exc = HttpResponseError(response=Status({"status": "Failed", "error": {"code": code, "message": "busy"}}),
+                                error=OperationFailed("Operation failed or canceled"))
+        assert _client.classify(exc) == _client.BUSY, code
+        op = _client.Operation(60, "x", sleep=lambda s: None)
+        try:
+            op.write(lambda exc=exc: (_ for _ in ()).throw(exc))
+        except HttpResponseError:
+            pass
+        assert not op.maybe_landed  # a busy final state was not applied
+    other = HttpResponseError(response=Status({"status": "Failed", "error": {"code": "InvalidParameter"}}))
+    assert _client.classify(other) is None
+
+
+def test_retry_after_as_an_http_date():
+    import email.utils
+    import time
+
+    when = email.utils.formatdate(time.time() + 30, usegmt=True)
+    assert 25 <= _client._retry_after(FakeHttpError(409, "AnotherOperationInProgress", {"Retry-After": when})) <= 31
+    assert _client._retry_after(FakeHttpError(409, "x", {"Retry-After": "soon"})) is None
