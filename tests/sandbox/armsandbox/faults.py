@@ -67,6 +67,15 @@ class Faults:
         self._lock = threading.Lock()
         self.settings = dict(DEFAULTS)
         self._rng = random.Random()
+        self._marks = threading.local()
+
+    def mark(self, fault):
+        """Note that a handler answered with a fault of the settings (e.g. the NSG busy window), for the request log."""
+        self._marks.fault = fault
+
+    def take_mark(self):
+        fault, self._marks.fault = getattr(self._marks, "fault", None), None
+        return fault
 
     def configure(self, **changes):
         unknown = set(changes) - set(DEFAULTS)

@@ -371,6 +371,7 @@ def _ensure_idle(sandbox, req, sub, rg, nsg):
     if window and time.monotonic() < window[0]:
         monitor = req.url(f"/subscriptions/{sub}/providers/Microsoft.Network/locations/{nsg['location']}"
                           f"/operations/{window[1]}")
+        sandbox.faults.mark("busy-window")
         raise sandbox.faults.busy_error(monitor)
     op = sandbox.lro.busy(_nsg_lock(sub, rg, nsg["name"]))
     if op is not None:

@@ -375,6 +375,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             response = ArmError(400, "InvalidRequestContent",
                                 f"The request content was invalid and could not be deserialized: '{body_error}'.").response()
         else:
+            sandbox.faults.take_mark()
             try:
                 if fault == "busy-lro":
                     response, injected = sandbox.handle_busy_final_state(req, kind)
@@ -382,6 +383,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                         entry["fault"] = "busy-lro"
                 else:
                     response = sandbox.handle(req, kind)
+                # A handler that answered with a fault of the settings (the NSG busy window) says so.
+                entry["fault"] = sandbox.faults.take_mark() or entry["fault"]
             except Exception:  # noqa: BLE001 - a sandbox bug: answer 500 and show the traceback
                 traceback.print_exc()
                 response = ArmError(500, "InternalServerError", "The sandbox failed to process the request.").response()
