@@ -352,3 +352,67 @@ def test_retry_after_as_an_http_date():
     when = email.utils.formatdate(time.time() + 30, usegmt=True)
     assert 25 <= _client._retry_after(FakeHttpError(409, "AnotherOperationInProgress", {"Retry-After": when})) <= 31
     assert _client._retry_after(FakeHttpError(409, "x", {"Retry-After": "soon"})) is None
+
+
+# ---- the real SDK, azure-core's requests transport and the sandbox's hostile faults ------------------------------
+
+def test_real_sdk_over_https_lost_answers_busy_answers_and_busy_final_states(tmp_path):
+    """End to end through the network SDK with the collection's retry policy: a write whose answer was lost is sent
+    once and classified LOST (it landed); a busy 409 without Retry-After is replayed until it is accepted; a busy
+    final state of the long-running operation is classified BUSY."""
+    import os
+    import sys
+
+    sandbox_dir = os.path.join(os.path.dirname(__file__), "..", "sandbox")
+    for path in (sandbox_dir, os.path.join(sandbox_dir, "tests")):
+        if path not in sys.path:
+            sys.path.insert(0, path)
+    from armsandbox.client import start_sandbox
+    from azure.identity import ClientSecretCredential
+    from azure.mgmt.network import NetworkManagementClient
+    from azure.mgmt.network.models import SecurityRule
+    from sandbox_testlib import nsg_fixture
+
+    def rule(priority):
+        return SecurityRule(protocol="Tcp", access="Allow", direction="Outbound", priority=priority,
+                            source_address_prefix="VirtualNetwork", destination_address_prefix="Storage",
+                            source_port_range="*", destination_port_range="443")
+
+    with start_sandbox(str(tmp_path)) as handle:
+        credential = ClientSecretCredential(handle.tenant_id, handle.client_id, handle.client_secret,
+                                            authority=handle.url, disable_instance_discovery=True,
+                                            connection_verify=handle.ca_bundle)
+        net = NetworkManagementClient(credential, handle.subscription_id, base_url=handle.url,
+                                      credential_scopes=[handle.scope], connection_verify=handle.ca_bundle,
+                                      polling_interval=0, retry_policy=_client.retry_policy())
+        ctl = handle.control
+        ctl.load_fixtures(nsg_fixture())
+        for priority, kind in ((200, "drop"), (201, 500)):
+            ctl.set_faults(lost_answer_rate=1.0, lost_answer_kinds=[kind], lro_polls=0)
+            ctl.clear_requests()
+            op = _client.Operation(60, "x", sleep=lambda s: None)
+            try:
+                op.write(lambda: net.security_rules.begin_create_or_update(
+                    "rg1", "nsg1", "lost%s" % kind, rule(priority)).result())
+            except Exception as exc:  # noqa: BLE001 - classified below
+                assert _client.classify(exc) == _client.LOST, exc
+            else:
+                raise AssertionError("the answer should have been lost")
+            assert op.maybe_landed
+            assert [e["fault"] for e in ctl.requests() if e["method"] == "PUT"] == ["lost-%s" % kind]
+        ctl.clear_faults()
+        assert sorted(r.name for r in net.security_rules.list("rg1", "nsg1")) == ["lost500", "lostdrop"]
+
+        ctl.set_faults(busy_rate=0.6, seed=3)
+        ctl.clear_requests()
+        net.security_rules.begin_create_or_update("rg1", "nsg1", "busy", rule(300)).result()
+        answers = [(e["status"], e["fault"]) for e in ctl.requests() if e["method"] == "PUT"]
+        assert answers[-1] == (201, None) and set(answers[:-1]) == {(409, "busy")}, answers
+
+        ctl.set_faults(busy_rate=0, busy_lro_rate=1.0)
+        try:
+            net.security_rules.begin_create_or_update("rg1", "nsg1", "busylro", rule(301)).result()
+        except Exception as exc:  # noqa: BLE001 - classified below
+            assert _client.classify(exc) == _client.BUSY, exc
+        else:
+            raise AssertionError("the operation should have ended Failed")
