@@ -204,6 +204,10 @@ BUSY = "busy"    # refused before anything changed: throttled, another operation
 STALE = "stale"  # 412: someone changed the resource since the read
 LOST = "lost"    # the answer was lost (5xx, dropped connection): the write may or may not have landed
 LOST_ATTEMPTS = 5  # lost answers in a row before the error is reported
+# Attempts in a row whose request never reached Azure (connection refused, name not resolved) before the error is
+# reported: each attempt already went through the transport's own connection retries, so an endpoint that cannot
+# be reached fails in minutes instead of being retried as "busy" until wait_timeout.
+UNSENT_ATTEMPTS = 2
 
 
 def error_code(exc):
@@ -278,7 +282,8 @@ class Operation(object):
     ``run(step)`` calls ``step(op)`` until it returns. A busy answer (409/429 busy codes with or without
     Retry-After, or the failed final state of a long-running operation), a 412 or a lost answer makes the whole step
     run again after a jittered backoff, so every attempt reads before it plans and never replays a stale plan.
-    Busy is retried until ``timeout`` seconds have passed; lost answers up to LOST_ATTEMPTS times in a row.
+    Busy is retried until ``timeout`` seconds have passed; lost answers up to LOST_ATTEMPTS times in a row, and
+    requests that never reached Azure up to UNSENT_ATTEMPTS times in a row.
 
     Writes go through ``op.write(send)``. When a write's answer is lost, ``op.maybe_landed`` becomes True: the next
     attempt's read tells whether the write landed, and the module reports ``changed: true`` when it finds the state
@@ -324,6 +329,7 @@ class Operation(object):
 
     def run(self, step):
         lost_in_row = 0
+        unsent_in_row = 0
         while True:
             self.attempt += 1
             try:
@@ -335,6 +341,9 @@ class Operation(object):
                 self.retries[kind] += 1
                 lost_in_row = lost_in_row + 1 if kind == LOST else 0
                 if kind == LOST and lost_in_row >= LOST_ATTEMPTS:
+                    raise
+                unsent_in_row = unsent_in_row + 1 if _never_sent(exc) else 0
+                if unsent_in_row >= UNSENT_ATTEMPTS:
                     raise
                 delay = self.backoff(kind, exc)
                 if self._clock() + delay > self.deadline:

@@ -296,6 +296,33 @@ def test_pipeline_replays_a_write_that_was_never_sent():
     assert _client.classify(refused) == _client.BUSY
 
 
+def test_an_unreachable_endpoint_is_not_retried_as_busy_until_the_timeout():
+    from azure.core.exceptions import ServiceRequestError
+
+    class NewConnectionError(Exception):
+        pass
+
+    clock, sleep, _slept = fake_clock()
+    op = _client.Operation(900, "x", sleep=sleep, clock=clock)
+    calls = []
+
+    def step(_op):
+        calls.append(1)
+        raise ServiceRequestError("refused", error=NewConnectionError("Name or service not known"))
+
+    try:
+        op.run(step)
+    except ServiceRequestError:
+        pass
+    assert len(calls) == _client.UNSENT_ATTEMPTS
+    # Busy answers in between start the count again.
+    answers = [ServiceRequestError("refused", error=NewConnectionError("x")),
+               FakeHttpError(409, "AnotherOperationInProgress"),
+               ServiceRequestError("refused", error=NewConnectionError("x"))]
+    op = _client.Operation(900, "x", sleep=sleep, clock=clock)
+    assert op.run(lambda o: (_ for _ in ()).throw(answers.pop(0)) if answers else "done") == "done"
+
+
 def test_a_read_timeout_that_old_azure_core_calls_a_request_error_is_a_lost_answer():
     """azure-core 1.31 raises ServiceRequestError ("not sent") for a read timeout in a streamed answer."""
     from azure.core.exceptions import ServiceRequestError
