@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # make reliability: the full fault matrix. Every module's integration tests run once per fault profile
 # (none, transient 30% 429/500/503 with Retry-After, slow long-running operations, connections dropped during
-# long-running operations); then fuzzing (500 invalid argument sets per module), secrets, check mode and job slicing.
+# long-running operations, busy 409s without Retry-After and busy final states of long-running operations, writes
+# applied but answered with a dropped connection or a 500, a 1 s busy window after every NSG write); then fuzzing
+# (500 invalid argument sets per module), secrets, check mode, job slicing and the NSG stress test.
 # Prints one line per run with the tests, the faults injected and the failures. PROFILES="transient" limits the
 # matrix to some profiles.
 set -uo pipefail
@@ -11,7 +13,7 @@ mkdir -p reports
 summary=reports/reliability.txt
 : > "$summary"
 status=0
-for profile in ${PROFILES:-none transient slow-lro drop-lro}; do
+for profile in ${PROFILES:-none transient slow-lro drop-lro busy lost-answer busy-window}; do
   start=$(date +%s)
   out=$("$BIN/python" -m pytest -q -p no:cacheprovider tests/integration --fault-profile "$profile" \
         --ignore=tests/integration/test_fuzz.py -k "not stress and not scale" 2>&1)
@@ -19,7 +21,7 @@ for profile in ${PROFILES:-none transient slow-lro drop-lro}; do
   secs=$(( $(date +%s) - start ))
   counts=$(echo "$out" | grep -E "^[0-9]+ (passed|failed)|^=+ .*(passed|failed)" | tail -1 | sed 's/=//g')
   faults=$(echo "$out" | grep "^fault profile" | tail -1)
-  printf '%-10s %-40s %s (%ss)\n' "$profile" "${counts:-no result}" "${faults#fault profile $profile: }" "$secs" | tee -a "$summary"
+  printf '%-12s %-40s %s (%ss)\n' "$profile" "${counts:-no result}" "${faults#fault profile $profile: }" "$secs" | tee -a "$summary"
   [ $rc -eq 0 ] || { status=1; echo "$out" | grep -E "^(FAILED|ERROR)" | tee -a "$summary"; }
 done
 out=$(AZBACKUP_FUZZ_EXAMPLES=500 "$BIN/python" -m pytest -q -s -p no:cacheprovider tests/integration/test_fuzz.py 2>&1)

@@ -28,14 +28,63 @@ BUSY_CODES = frozenset(["anotheroperationinprogress", "retryableerrorduetoanothe
 _RETRY_CLASS = None
 
 
+def _chain(error, limit=12):
+    """The error and the errors it wraps: azure-core's inner_exception, __cause__/__context__, urllib3's reason
+    and the first argument of requests' exceptions."""
+    seen = set()
+    todo = [error]
+    while todo and len(seen) < limit:
+        item = todo.pop(0)
+        if not isinstance(item, BaseException) or id(item) in seen:
+            continue
+        seen.add(id(item))
+        yield item
+        args = getattr(item, "args", None) or ()
+        todo.extend([getattr(item, "inner_exception", None), item.__cause__, item.__context__,
+                     getattr(item, "reason", None), args[0] if args else None])
+
+
 def _is_tls_verification_error(error):
-    seen = 0
-    while error is not None and seen < 8:
-        if "CERTIFICATE_VERIFY_FAILED" in str(error) or type(error).__name__ == "SSLCertVerificationError":
+    for item in _chain(error):
+        if "CERTIFICATE_VERIFY_FAILED" in str(item) or type(item).__name__ == "SSLCertVerificationError":
             return True
-        error = getattr(error, "inner_exception", None) or error.__cause__ or error.__context__
-        seen += 1
     return False
+
+
+# Signs that a request was sent and its answer was being read when the connection failed. azure-core 1.31 (the
+# oldest that azure-identity 1.19 / azure-mgmt-core 1.5 allow) raises ServiceRequestError, "the request was not
+# sent", for a read timeout in a streamed answer and for any other requests error; newer releases raise
+# ServiceResponseError there. The wrapped error tells which side of the exchange failed.
+_READ_SIDE_ERRORS = frozenset(["ReadTimeoutError", "ReadTimeout", "ProtocolError", "RemoteDisconnected",
+                               "IncompleteRead", "ChunkedEncodingError", "ServiceResponseError",
+                               "ServiceResponseTimeoutError", "IncompleteReadError"])
+
+
+def _never_sent(error):
+    """True when the error proves the request did not reach the service (so even a write may be sent again)."""
+    from azure.core.exceptions import ServiceRequestError
+
+    if not isinstance(error, ServiceRequestError):
+        return False
+    return not any(type(item).__name__ in _READ_SIDE_ERRORS for item in _chain(error))
+
+
+def _answer_lost(error):
+    """True when the request may have reached the service but its answer did not come back whole."""
+    from azure.core.exceptions import IncompleteReadError, ServiceRequestError, ServiceResponseError
+
+    if isinstance(error, (ServiceResponseError, IncompleteReadError)):
+        return True
+    return isinstance(error, ServiceRequestError) and not _never_sent(error)
+
+
+def is_busy(code, message=""):
+    """ARM's ways of saying "another operation is in progress on this resource": the busy codes, or
+    OperationNotAllowed / Conflict with "another operation" in the message."""
+    code = (code or "").lower()
+    if code in BUSY_CODES:
+        return True
+    return code in ("operationnotallowed", "conflict") and "another operation" in (message or "").lower()
 
 
 # Methods that change something in Azure. The transport replays them only when the answer proves that nothing
@@ -55,8 +104,9 @@ def _load(http):
     return True
 
 
-def _response_error_code(http):
-    """The ARM error code of an HTTP answer ('' when there is none). Loads a streamed body first."""
+def _response_error(http):
+    """(code, message) of the ARM error in an HTTP answer (empty strings when there is none). Loads a streamed
+    body first."""
     _load(http)
     try:
         text = http.text()
@@ -64,14 +114,20 @@ def _response_error_code(http):
         try:
             text = http.body().decode("utf-8", "replace")
         except Exception:  # pylint: disable=broad-except
-            return ""
+            return "", ""
     try:
         body = json.loads(text) if text else {}
     except ValueError:
-        return ""
+        return "", ""
     error = body.get("error") if isinstance(body, dict) else None
-    code = error.get("code") if isinstance(error, dict) else None
-    return str(code or "")
+    if not isinstance(error, dict):
+        return "", ""
+    return str(error.get("code") or ""), str(error.get("message") or "")
+
+
+def _response_error_code(http):
+    """The ARM error code of an HTTP answer ('' when there is none). Loads a streamed body first."""
+    return _response_error(http)[0]
 
 
 def _proves_unapplied(http):
@@ -79,7 +135,7 @@ def _proves_unapplied(http):
     status = http.status_code
     if status == 429:
         return True
-    return status == 409 and _response_error_code(http).lower() in BUSY_CODES
+    return status == 409 and is_busy(*_response_error(http))
 
 
 def _retry_policy_class():
@@ -106,14 +162,20 @@ def _retry_policy_class():
             if response.http_request.method.upper() in WRITE_METHODS:
                 return _proves_unapplied(http)
             if http.status_code == 409:
-                return _response_error_code(http).lower() in BUSY_CODES
+                return is_busy(*_response_error(http))
             return super().is_retry(settings, response)
+
+        def _is_connection_error(self, err):
+            return _never_sent(err)
+
+        def _is_read_error(self, err):
+            return _answer_lost(err)
 
         def increment(self, settings, response=None, error=None):
             # An untrusted certificate will not become trusted by waiting: fail at once.
             if error is not None and _is_tls_verification_error(error):
                 return False
-            if error is not None and not self._is_connection_error(error):
+            if error is not None and not _never_sent(error):
                 request = getattr(response, "http_request", None)
                 if request is not None and request.method.upper() in WRITE_METHODS:
                     return False
@@ -142,36 +204,48 @@ BUSY = "busy"    # refused before anything changed: throttled, another operation
 STALE = "stale"  # 412: someone changed the resource since the read
 LOST = "lost"    # the answer was lost (5xx, dropped connection): the write may or may not have landed
 LOST_ATTEMPTS = 5  # lost answers in a row before the error is reported
+# Attempts in a row whose request never reached Azure (connection refused, name not resolved) before the error is
+# reported: each attempt already went through the transport's own connection retries, so an endpoint that cannot
+# be reached fails in minutes instead of being retried as "busy" until wait_timeout.
+UNSENT_ATTEMPTS = 2
 
 
 def error_code(exc):
     """The ARM error code carried by an exception: SDK errors, LRO failures and AzbError alike."""
+    return _error_of(exc)[0]
+
+
+def _error_of(exc):
     error = getattr(exc, "error", None)
     code = getattr(error, "code", None) or getattr(exc, "code", None)
+    message = getattr(error, "message", None) or ""
     if not code:
         response = getattr(exc, "response", None)
-        if response is not None:
-            code = _response_error_code(response)
-    return str(code or "")
+        if response is not None and hasattr(response, "status_code"):
+            code, message = _response_error(response)
+    if not message:
+        message = str(exc)
+    return str(code or ""), str(message or "")
 
 
 def classify(exc):
     """BUSY, STALE, LOST or None (not retryable) for an exception raised by a read, a write or an LRO wait."""
-    from azure.core.exceptions import HttpResponseError, ServiceRequestError, ServiceResponseError
+    from azure.core.exceptions import HttpResponseError
 
     if _is_tls_verification_error(exc):
         return None
     status = getattr(exc, "status_code", None)
     if status is None:
         status = getattr(exc, "status", None)
-    code = error_code(exc).lower()
-    if code in BUSY_CODES or status == 429 or code in ("subscriptionrequeststhrottled", "toomanyrequests"):
+    code, message = _error_of(exc)
+    code = code.lower()
+    if is_busy(code, message) or status == 429 or code in ("subscriptionrequeststhrottled", "toomanyrequests"):
         return BUSY
     if status == 412 or code == "preconditionfailed":
         return STALE
-    if isinstance(exc, ServiceRequestError):
+    if _never_sent(exc):
         return BUSY  # the request never reached Azure
-    if isinstance(exc, ServiceResponseError):
+    if _answer_lost(exc):
         return LOST
     if status in (408, 500, 502, 503, 504) and (isinstance(exc, (HttpResponseError, AzbError))
                                                 or hasattr(exc, "status_code")):
@@ -180,15 +254,25 @@ def classify(exc):
 
 
 def _retry_after(exc):
+    """Seconds the answer asked to wait: retry-after-ms, x-ms-retry-after-ms, or Retry-After (seconds or a date)."""
     response = getattr(exc, "response", None)
     headers = getattr(response, "headers", None) or {}
     for key, scale in (("retry-after-ms", 0.001), ("x-ms-retry-after-ms", 0.001), ("Retry-After", 1.0)):
         value = headers.get(key)
-        if value:
-            try:
-                return max(0.0, float(value) * scale)
-            except ValueError:
-                return None
+        if not value:
+            continue
+        try:
+            return max(0.0, float(value) * scale)
+        except ValueError:
+            pass
+        try:
+            import email.utils
+            import time
+
+            when = email.utils.parsedate_to_datetime(value)
+            return max(0.0, when.timestamp() - time.time())
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
     return None
 
 
@@ -198,7 +282,8 @@ class Operation(object):
     ``run(step)`` calls ``step(op)`` until it returns. A busy answer (409/429 busy codes with or without
     Retry-After, or the failed final state of a long-running operation), a 412 or a lost answer makes the whole step
     run again after a jittered backoff, so every attempt reads before it plans and never replays a stale plan.
-    Busy is retried until ``timeout`` seconds have passed; lost answers up to LOST_ATTEMPTS times in a row.
+    Busy is retried until ``timeout`` seconds have passed; lost answers up to LOST_ATTEMPTS times in a row, and
+    requests that never reached Azure up to UNSENT_ATTEMPTS times in a row.
 
     Writes go through ``op.write(send)``. When a write's answer is lost, ``op.maybe_landed`` becomes True: the next
     attempt's read tells whether the write landed, and the module reports ``changed: true`` when it finds the state
@@ -244,6 +329,7 @@ class Operation(object):
 
     def run(self, step):
         lost_in_row = 0
+        unsent_in_row = 0
         while True:
             self.attempt += 1
             try:
@@ -255,6 +341,9 @@ class Operation(object):
                 self.retries[kind] += 1
                 lost_in_row = lost_in_row + 1 if kind == LOST else 0
                 if kind == LOST and lost_in_row >= LOST_ATTEMPTS:
+                    raise
+                unsent_in_row = unsent_in_row + 1 if _never_sent(exc) else 0
+                if unsent_in_row >= UNSENT_ATTEMPTS:
                     raise
                 delay = self.backoff(kind, exc)
                 if self._clock() + delay > self.deadline:

@@ -18,12 +18,21 @@ from armsandbox.compactschema import strict_problem  # noqa: E402
 
 
 # Fault profiles of the reliability matrix (`make reliability` runs the suite once per profile; `make test` runs
-# the whole suite without faults plus a subset under "transient"). Tests that set faults themselves override these.
+# the whole suite without faults plus the idempotence and convergence tests under "transient", "busy",
+# "lost-answer" and "busy-window"). Tests that set faults themselves override these.
 FAULT_PROFILES = {
     "none": None,
     "transient": {"fault_rate": 0.3, "fault_statuses": [429, 500, 503], "retry_after": 0.05, "drop_rate": 0.0},
     "slow-lro": {"lro_polls": 4, "lro_retry_after": 0.25},
     "drop-lro": {"lro_polls": 3, "lro_retry_after": 0.05, "lro_drop_rate": 0.3},
+    # Hostile ARM (docs/reliability.md): busy 409s without Retry-After, and accepted writes whose long-running
+    # operation ends Failed with AnotherOperationInProgress / RetryableErrorDueToAnotherOperation, change not applied.
+    "busy": {"busy_rate": 0.25, "busy_retry_after_rate": 0.0, "busy_lro_rate": 0.15},
+    # Writes that Azure applied but whose answer was lost: the connection dropped, or a 500, after the change.
+    "lost-answer": {"lost_answer_rate": 0.25, "lost_answer_kinds": ["drop", 500]},
+    # Every NSG write keeps the NSG busy for 1 s; other writes meanwhile get 409 AnotherOperationInProgress, half of
+    # them without Retry-After.
+    "busy-window": {"nsg_busy_seconds": 1.0, "busy_retry_after_rate": 0.5},
 }
 FAULT_TOTALS = {"tests": 0, "requests": 0, "faults": 0}
 

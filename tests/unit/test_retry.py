@@ -200,3 +200,246 @@ def test_a_non_retryable_error_is_raised_at_once():
     except FakeHttpError:
         pass
     assert op.attempt == 1
+
+
+# ---- against azure-core's real pipeline: what the transport replays, and how failures are classified -----------
+
+def _pipeline(answers):
+    """A Pipeline with the collection's retry policy over a transport that plays `answers` (responses or errors)."""
+    from azure.core.pipeline import Pipeline
+    from azure.core.pipeline.transport import HttpResponse, HttpTransport
+
+    class Answer(HttpResponse):
+        def __init__(self, request, status, body, headers):
+            super().__init__(request, None)
+            self.status_code = status
+            self.headers = headers
+            self._body = json.dumps(body).encode() if body is not None else b""
+
+        def body(self):
+            return self._body
+
+    class Transport(HttpTransport):
+        def __init__(self):
+            self.sent = []
+
+        def send(self, request, **kwargs):
+            self.sent.append(request.method)
+            answer = answers.pop(0)
+            if isinstance(answer, Exception):
+                raise answer
+            status, body, headers = answer
+            return Answer(request, status, body, headers or {})
+
+        def open(self):
+            pass
+
+        def close(self):
+            pass
+
+        def __exit__(self, *args):
+            pass
+
+        def sleep(self, seconds):
+            pass
+
+    transport = Transport()
+    return Pipeline(transport, policies=[_client.retry_policy()]), transport
+
+
+def _send(method, answers):
+    from azure.core.pipeline.transport import HttpRequest
+
+    pipeline, transport = _pipeline(list(answers))
+    try:
+        status = pipeline.run(HttpRequest(method, "https://arm.example/x?api-version=1")).http_response.status_code
+    except Exception as exc:  # noqa: BLE001 - the test looks at what came out
+        return exc, transport.sent
+    return status, transport.sent
+
+
+BUSY_409 = (409, {"error": {"code": "AnotherOperationInProgress", "message": "busy"}}, None)
+
+
+def test_pipeline_replays_a_busy_409_write_without_retry_after():
+    assert _send("PUT", [BUSY_409, BUSY_409, (201, {}, None)]) == (201, ["PUT"] * 3)
+    busy_429 = (429, {"error": {"code": "RetryableErrorDueToAnotherOperation", "message": "busy"}}, None)
+    assert _send("DELETE", [busy_429, (202, None, None)]) == (202, ["DELETE"] * 2)
+    spelled = (409, {"error": {"code": "OperationNotAllowed",
+                               "message": "Another operation is in progress on the resource."}}, None)
+    assert _send("PATCH", [spelled, (200, {}, None)]) == (200, ["PATCH"] * 2)
+
+
+def test_pipeline_never_replays_a_write_whose_answer_may_hide_a_change():
+    from azure.core.exceptions import ServiceResponseError
+
+    for status in (500, 502, 503, 504):
+        result, sent = _send("PUT", [(status, {"error": {"code": "InternalServerError"}}, {"Retry-After": "1"}),
+                                     (201, {}, None)])
+        assert (result, sent) == (status, ["PUT"]), status
+    dropped = ServiceResponseError("Connection aborted.", error=ConnectionResetError(104, "reset"))
+    result, sent = _send("PUT", [dropped, (201, {}, None)])
+    assert isinstance(result, ServiceResponseError) and sent == ["PUT"]
+    assert _client.classify(result) == _client.LOST
+    # A read is retried on the same failures.
+    assert _send("GET", [(500, {}, None), dropped, (200, {}, None)]) == (200, ["GET"] * 3)
+
+
+def test_pipeline_replays_a_write_that_was_never_sent():
+    from azure.core.exceptions import ServiceRequestError
+
+    class NewConnectionError(Exception):
+        pass
+
+    refused = ServiceRequestError("refused", error=NewConnectionError("Connection refused"))
+    assert _send("PUT", [refused, (201, {}, None)]) == (201, ["PUT", "PUT"])
+    assert _client.classify(refused) == _client.BUSY
+
+
+def test_an_unreachable_endpoint_is_not_retried_as_busy_until_the_timeout():
+    from azure.core.exceptions import ServiceRequestError
+
+    class NewConnectionError(Exception):
+        pass
+
+    clock, sleep, _slept = fake_clock()
+    op = _client.Operation(900, "x", sleep=sleep, clock=clock)
+    calls = []
+
+    def step(_op):
+        calls.append(1)
+        raise ServiceRequestError("refused", error=NewConnectionError("Name or service not known"))
+
+    try:
+        op.run(step)
+    except ServiceRequestError:
+        pass
+    assert len(calls) == _client.UNSENT_ATTEMPTS
+    # Busy answers in between start the count again.
+    answers = [ServiceRequestError("refused", error=NewConnectionError("x")),
+               FakeHttpError(409, "AnotherOperationInProgress"),
+               ServiceRequestError("refused", error=NewConnectionError("x"))]
+    op = _client.Operation(900, "x", sleep=sleep, clock=clock)
+    assert op.run(lambda o: (_ for _ in ()).throw(answers.pop(0)) if answers else "done") == "done"
+
+
+def test_a_read_timeout_that_old_azure_core_calls_a_request_error_is_a_lost_answer():
+    """azure-core 1.31 raises ServiceRequestError ("not sent") for a read timeout in a streamed answer."""
+    from azure.core.exceptions import ServiceRequestError
+
+    class ReadTimeoutError(Exception):
+        pass
+
+    timeout = ServiceRequestError("read timed out", error=ReadTimeoutError("Read timed out."))
+    result, sent = _send("PUT", [timeout, (201, {}, None)])
+    assert result is timeout and sent == ["PUT"]
+    assert _client.classify(timeout) == _client.LOST
+    op = _client.Operation(60, "x", sleep=lambda s: None)
+    try:
+        op.write(lambda: (_ for _ in ()).throw(timeout))
+    except ServiceRequestError:
+        pass
+    assert op.maybe_landed
+
+
+def test_busy_final_state_of_a_long_running_operation_is_busy_not_lost():
+    """What azure-core's poller raises when the Azure-AsyncOperation status ends Failed with a busy code."""
+    from azure.core.exceptions import HttpResponseError
+    from azure.core.pipeline.transport import HttpRequest, HttpResponse
+    from azure.core.polling.base_polling import OperationFailed
+
+    class Status(HttpResponse):
+        def __init__(self, body):
+            super().__init__(HttpRequest("GET", "https://arm.example/operations/1"), None)
+            self.status_code = 200
+            self.headers = {}
+            self._body = json.dumps(body).encode()
+
+        def body(self):
+            return self._body
+
+    for code in ("AnotherOperationInProgress", "RetryableErrorDueToAnotherOperation"):
+        exc = HttpResponseError(response=Status({"status": "Failed", "error": {"code": code, "message": "busy"}}),
+                                error=OperationFailed("Operation failed or canceled"))
+        assert _client.classify(exc) == _client.BUSY, code
+        op = _client.Operation(60, "x", sleep=lambda s: None)
+        try:
+            op.write(lambda exc=exc: (_ for _ in ()).throw(exc))
+        except HttpResponseError:
+            pass
+        assert not op.maybe_landed  # a busy final state was not applied
+    other = HttpResponseError(response=Status({"status": "Failed", "error": {"code": "InvalidParameter"}}))
+    assert _client.classify(other) is None
+
+
+def test_retry_after_as_an_http_date():
+    import email.utils
+    import time
+
+    when = email.utils.formatdate(time.time() + 30, usegmt=True)
+    assert 25 <= _client._retry_after(FakeHttpError(409, "AnotherOperationInProgress", {"Retry-After": when})) <= 31
+    assert _client._retry_after(FakeHttpError(409, "x", {"Retry-After": "soon"})) is None
+
+
+# ---- the real SDK, azure-core's requests transport and the sandbox's hostile faults ------------------------------
+
+def test_real_sdk_over_https_lost_answers_busy_answers_and_busy_final_states(tmp_path):
+    """End to end through the network SDK with the collection's retry policy: a write whose answer was lost is sent
+    once and classified LOST (it landed); a busy 409 without Retry-After is replayed until it is accepted; a busy
+    final state of the long-running operation is classified BUSY."""
+    import os
+    import sys
+
+    sandbox_dir = os.path.join(os.path.dirname(__file__), "..", "sandbox")
+    for path in (sandbox_dir, os.path.join(sandbox_dir, "tests")):
+        if path not in sys.path:
+            sys.path.insert(0, path)
+    from armsandbox.client import start_sandbox
+    from azure.identity import ClientSecretCredential
+    from azure.mgmt.network import NetworkManagementClient
+    from azure.mgmt.network.models import SecurityRule
+    from sandbox_testlib import nsg_fixture
+
+    def rule(priority):
+        return SecurityRule(protocol="Tcp", access="Allow", direction="Outbound", priority=priority,
+                            source_address_prefix="VirtualNetwork", destination_address_prefix="Storage",
+                            source_port_range="*", destination_port_range="443")
+
+    with start_sandbox(str(tmp_path)) as handle:
+        credential = ClientSecretCredential(handle.tenant_id, handle.client_id, handle.client_secret,
+                                            authority=handle.url, disable_instance_discovery=True,
+                                            connection_verify=handle.ca_bundle)
+        net = NetworkManagementClient(credential, handle.subscription_id, base_url=handle.url,
+                                      credential_scopes=[handle.scope], connection_verify=handle.ca_bundle,
+                                      polling_interval=0, retry_policy=_client.retry_policy())
+        ctl = handle.control
+        ctl.load_fixtures(nsg_fixture())
+        for priority, kind in ((200, "drop"), (201, 500)):
+            ctl.set_faults(lost_answer_rate=1.0, lost_answer_kinds=[kind], lro_polls=0)
+            ctl.clear_requests()
+            op = _client.Operation(60, "x", sleep=lambda s: None)
+            try:
+                op.write(lambda: net.security_rules.begin_create_or_update(
+                    "rg1", "nsg1", "lost%s" % kind, rule(priority)).result())
+            except Exception as exc:  # noqa: BLE001 - classified below
+                assert _client.classify(exc) == _client.LOST, exc
+            else:
+                raise AssertionError("the answer should have been lost")
+            assert op.maybe_landed
+            assert [e["fault"] for e in ctl.requests() if e["method"] == "PUT"] == ["lost-%s" % kind]
+        ctl.clear_faults()
+        assert sorted(r.name for r in net.security_rules.list("rg1", "nsg1")) == ["lost500", "lostdrop"]
+
+        ctl.set_faults(busy_rate=0.6, seed=3)
+        ctl.clear_requests()
+        net.security_rules.begin_create_or_update("rg1", "nsg1", "busy", rule(300)).result()
+        answers = [(e["status"], e["fault"]) for e in ctl.requests() if e["method"] == "PUT"]
+        assert answers[-1] == (201, None) and set(answers[:-1]) == {(409, "busy")}, answers
+
+        ctl.set_faults(busy_rate=0, busy_lro_rate=1.0)
+        try:
+            net.security_rules.begin_create_or_update("rg1", "nsg1", "busylro", rule(301)).result()
+        except Exception as exc:  # noqa: BLE001 - classified below
+            assert _client.classify(exc) == _client.BUSY, exc
+        else:
+            raise AssertionError("the operation should have ended Failed")

@@ -1,9 +1,14 @@
-"""Fault injection: latency, random ARM-shaped 429/500/503 errors and dropped connections.
+"""Fault injection: latency, random ARM-shaped 429/500/503 errors and dropped connections, and the hostile parts of
+real ARM: busy 409s without Retry-After, long-running operations that end Failed because another operation was in
+progress, and writes that were applied but whose answer was lost.
 
-Faults are decided before a request has any effect, so a faulted write never changes state.
+Most faults are decided before a request has any effect, so such a faulted write never changes state. Two kinds
+are not: a lost answer (`lost_answer_rate`) applies the write and then drops the connection or answers 500, and a
+busy final state (`busy_lro_rate`) accepts the write, undoes it at once and lets its operation end Failed.
 Control calls (/_sandbox/...) are never faulted.
 """
 
+import math
 import random
 import threading
 
@@ -22,7 +27,18 @@ DEFAULTS = {
     "seed": None,
     "apply_to": "arm",
     "page_size": 50,
+    # Hostile ARM (see docs/reliability.md).
+    "busy_rate": 0.0,
+    "busy_retry_after_rate": 0.0,
+    "busy_lro_rate": 0.0,
+    "busy_lro_codes": ["AnotherOperationInProgress", "RetryableErrorDueToAnotherOperation"],
+    "nsg_busy_seconds": 0.0,
+    "lost_answer_rate": 0.0,
+    "lost_answer_kinds": ["drop", 500],
 }
+
+WRITE_METHODS = ("PUT", "PATCH", "DELETE")
+BUSY_MESSAGE = "Another operation on this or dependent resource is in progress."
 
 _FAULT_ERRORS = {
     429: (
@@ -51,6 +67,15 @@ class Faults:
         self._lock = threading.Lock()
         self.settings = dict(DEFAULTS)
         self._rng = random.Random()
+        self._marks = threading.local()
+
+    def mark(self, fault):
+        """Note that a handler answered with a fault of the settings (e.g. the NSG busy window), for the request log."""
+        self._marks.fault = fault
+
+    def take_mark(self):
+        fault, self._marks.fault = getattr(self._marks, "fault", None), None
+        return fault
 
     def configure(self, **changes):
         unknown = set(changes) - set(DEFAULTS)
@@ -75,10 +100,16 @@ class Faults:
             return True
         return kind in ("arm", "lro-poll")
 
-    def decide(self, kind):
-        """Return None or one of 'drop', 429, 500, 503 for a request of this kind."""
+    def decide(self, kind, method=None):
+        """Return None or the fault for a request of this kind and method.
+
+        Before any effect: 'drop', 429, 500, 503, or 'busy' (409 AnotherOperationInProgress, ARM writes only).
+        After the effect (ARM writes only; the server applies them only to a write that succeeded): 'busy-lro' (the
+        long-running operation ends Failed with a busy code and the change is undone), 'lost-drop' and 'lost-500'.
+        """
         if not self.applies(kind):
             return None
+        write = kind == "arm" and (method or "").upper() in WRITE_METHODS
         with self._lock:
             s = self.settings
             if kind == "lro-poll" and s["lro_drop_rate"] and self._rng.random() < s["lro_drop_rate"]:
@@ -87,7 +118,37 @@ class Faults:
                 return "drop"
             if s["fault_rate"] and self._rng.random() < s["fault_rate"]:
                 return int(self._rng.choice(list(s["fault_statuses"])))
+            if not write:
+                return None
+            if s["busy_rate"] and self._rng.random() < s["busy_rate"]:
+                return "busy"
+            if s["busy_lro_rate"] and self._rng.random() < s["busy_lro_rate"]:
+                return "busy-lro"
+            if s["lost_answer_rate"] and self._rng.random() < s["lost_answer_rate"]:
+                how = self._rng.choice(list(s["lost_answer_kinds"]))
+                return "lost-drop" if str(how) == "drop" else "lost-%d" % int(how)
         return None
+
+    def busy_headers(self):
+        """Headers of a busy 409: Retry-After for a share `busy_retry_after_rate` of them, otherwise none."""
+        with self._lock:
+            rate = self.settings["busy_retry_after_rate"]
+            if rate and self._rng.random() < rate:
+                return {"Retry-After": str(max(1, math.ceil(float(self.settings["retry_after"]))))}
+        return {}
+
+    def busy_error(self, monitor_url=None):
+        """409 AnotherOperationInProgress, as the network resource provider answers a write to a busy resource."""
+        message = BUSY_MESSAGE
+        if monitor_url:
+            message += f" To retrieve status of the operation use uri: {monitor_url}."
+        return ArmError(409, "AnotherOperationInProgress", message, headers=self.busy_headers())
+
+    def busy_lro_error(self):
+        """The error object of a long-running operation that ended Failed because the resource was busy."""
+        with self._lock:
+            code = str(self._rng.choice(list(self.settings["busy_lro_codes"])))
+        return {"code": code, "message": BUSY_MESSAGE + " The operation was not applied; retry it."}
 
     def latency(self, kind):
         if kind == "control" or (kind not in ("arm", "lro-poll", "login") and self.settings["apply_to"] != "all"):

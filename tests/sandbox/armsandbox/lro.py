@@ -26,6 +26,7 @@ class Operation:
         self.start_time = iso_now()
         self.end_time = None
         self.error = None
+        self.fail_with = None  # an error object: the operation ends Failed with it and on_done never runs
 
     @property
     def done(self):
@@ -52,10 +53,12 @@ class LroManager:
     def _finish(self, op, status="Succeeded", error=None):
         if op.done:
             return
+        if op.fail_with is not None:
+            status, error = "Failed", op.fail_with
         op.status = status
         op.error = error
         op.end_time = iso_now()
-        if op.on_done is not None:
+        if op.on_done is not None and op.fail_with is None:
             op.on_done(op)
 
     def sweep(self):

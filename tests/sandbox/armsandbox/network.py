@@ -4,6 +4,7 @@ virtual networks/subnets, network interfaces, load balancers and public IP addre
 import ipaddress
 import math
 import re
+import time
 
 from . import servicetags
 from .common import (
@@ -364,6 +365,14 @@ def _get_nsg(sandbox, sub, rg, name, parent=False):
 
 
 def _ensure_idle(sandbox, req, sub, rg, nsg):
+    # Busy window (fault setting nsg_busy_seconds): real NRP keeps an NSG busy for seconds after each write, whether
+    # or not the writer's operation has been polled to its end; the 409 carries Retry-After only sometimes.
+    window = nsg.get("_busy_window")
+    if window and time.monotonic() < window[0]:
+        monitor = req.url(f"/subscriptions/{sub}/providers/Microsoft.Network/locations/{nsg['location']}"
+                          f"/operations/{window[1]}")
+        sandbox.faults.mark("busy-window")
+        raise sandbox.faults.busy_error(monitor)
     op = sandbox.lro.busy(_nsg_lock(sub, rg, nsg["name"]))
     if op is not None:
         wait = max(1, math.ceil(float(sandbox.faults.settings["lro_retry_after"])))
@@ -378,6 +387,9 @@ def _ensure_idle(sandbox, req, sub, rg, nsg):
 def _start_write(sandbox, req, sub, rg, nsg, kind):
     op = sandbox.lro.start(lock_key=_nsg_lock(sub, rg, nsg["name"]), on_done=_settle(nsg), kind=kind,
                            resource=nsg["id"])
+    busy_seconds = float(sandbox.faults.settings.get("nsg_busy_seconds") or 0)
+    if busy_seconds > 0:
+        nsg["_busy_window"] = (time.monotonic() + busy_seconds, op.id)
     return op
 
 

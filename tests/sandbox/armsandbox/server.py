@@ -1,5 +1,6 @@
 """HTTPS server, routing, request log and control API of the ARM sandbox."""
 
+import copy
 import http.server
 import json
 import socket
@@ -23,7 +24,7 @@ from . import (
 from .common import ArmError, Request, Response, new_guid
 from .faults import Faults
 from .lro import LroManager
-from .state import State
+from .state import State, rkey
 
 PROVIDERS = (resources, network, vaults, compute)
 MAX_LOG = 200_000
@@ -196,6 +197,50 @@ class Sandbox:
         req.params = params
         return route.handler(self, req, **params)
 
+    # ---- faults that act after the request took effect ------------------------------------------------
+    def _resource_slot(self, path):
+        """(table, key) of the top-level resource a request path names (table None when that kind has none yet)."""
+        parts = path.strip("/").split("/")
+        if len(parts) < 8 or [p.lower() for p in parts[0:5:2]] != ["subscriptions", "resourcegroups", "providers"]:
+            return None, None
+        key = rkey(parts[1], parts[3], parts[7])
+        for kind, table in self.state.resources.items():
+            if kind.lower() == parts[6].lower():
+                return table, key
+        return None, key
+
+    def _async_operation(self, response):
+        url = response.headers.get("Azure-AsyncOperation")
+        if not url:
+            return None
+        return self.lro.ops.get(urllib.parse.urlsplit(url).path.rstrip("/").split("/")[-1])
+
+    def handle_busy_final_state(self, req, kind):
+        """A write accepted as a long-running operation that then ends Failed with a busy code, as when ARM accepted
+        it but found the resource locked by another operation: the handler runs and answers (201/202 with an
+        Azure-AsyncOperation URL), the change is undone at once, and the operation ends Failed. Returns (response,
+        injected); nothing is injected when the answer is not a running Azure-AsyncOperation."""
+        with self.state.lock:
+            table, key = self._resource_slot(req.path)
+            before = copy.deepcopy(table.get(key)) if table is not None else None
+            response = self.handle(req, kind)
+            op = self._async_operation(response) if response.status < 300 else None
+            if op is None or op.done or key is None:
+                return response, False
+            op.fail_with = self.faults.busy_lro_error()
+            table, key = self._resource_slot(req.path)
+            current = table.get(key) if table is not None else None
+            if before is None:
+                if table is not None:
+                    table.pop(key, None)
+            elif current is None:
+                table[key] = before
+            else:
+                # In place: operations still running hold references to this dict.
+                current.clear()
+                current.update(before)
+            return response, True
+
     @staticmethod
     def _unknown_path(req, segments):
         lower = [s.lower() for s in segments]
@@ -298,7 +343,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self._send(handle_control(sandbox, req))
             return
 
-        fault = sandbox.faults.decide(kind)
+        fault = sandbox.faults.decide(kind, self.command)
         delay = sandbox.faults.latency(kind)
         if delay:
             time.sleep(delay)
@@ -314,33 +359,58 @@ class Handler(http.server.BaseHTTPRequestHandler):
             "if_match": self.headers.get("If-Match"),
             "api_version": query.get("api-version"),
         }
-        if fault is None and delay:
+        if delay:
             entry["fault"] = "latency"
         if fault == "drop":
             entry.update(status=None, fault="drop", duration_ms=round((time.monotonic() - started) * 1000, 1))
             sandbox.record(entry)
-            self.close_connection = True
-            try:
-                self.connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+            self._drop()
             return
-        if fault is not None:
-            sub = path.split("/")[2] if path.lower().startswith("/subscriptions/") else ""
+        sub = path.split("/")[2] if path.lower().startswith("/subscriptions/") else ""
+        if isinstance(fault, int):
             response = sandbox.faults.error_for(fault, sub, f"{self.command} {path}", time.strftime("%c"), new_guid()).response()
             entry["fault"] = str(fault)
+        elif fault == "busy":
+            response = sandbox.faults.busy_error().response()
+            entry["fault"] = "busy"
         elif body_error is not None:
             response = ArmError(400, "InvalidRequestContent",
                                 f"The request content was invalid and could not be deserialized: '{body_error}'.").response()
         else:
+            sandbox.faults.take_mark()
             try:
-                response = sandbox.handle(req, kind)
+                if fault == "busy-lro":
+                    response, injected = sandbox.handle_busy_final_state(req, kind)
+                    if injected:
+                        entry["fault"] = "busy-lro"
+                else:
+                    response = sandbox.handle(req, kind)
+                # A handler that answered with a fault of the settings (the NSG busy window) says so.
+                entry["fault"] = sandbox.faults.take_mark() or entry["fault"]
             except Exception:  # noqa: BLE001 - a sandbox bug: answer 500 and show the traceback
                 traceback.print_exc()
                 response = ArmError(500, "InternalServerError", "The sandbox failed to process the request.").response()
+            if fault in ("lost-drop", "lost-500") and response.status < 300:
+                # The write took effect; its answer is lost on the way back.
+                entry["fault"] = fault
+                entry["applied_status"] = response.status
+                if fault == "lost-drop":
+                    entry.update(status=None, duration_ms=round((time.monotonic() - started) * 1000, 1))
+                    sandbox.record(entry)
+                    self._drop()
+                    return
+                response = sandbox.faults.error_for(500, sub, f"{self.command} {path}", time.strftime("%c"),
+                                                    new_guid()).response()
         entry.update(status=response.status, duration_ms=round((time.monotonic() - started) * 1000, 1))
         sandbox.record(entry)
         self._send(response)
+
+    def _drop(self):
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
     def _send(self, response):
         payload = b""
