@@ -41,9 +41,13 @@ sandbox-test: venv
 integration: venv
 	AZBACKUP_FUZZ_EXAMPLES=$${AZBACKUP_FUZZ_EXAMPLES:-200} $(PYTEST) -q -p no:cacheprovider tests/integration
 
-# A fast subset of the fault matrix: the idempotence and convergence tests under 30% transient faults.
+# A fast subset of the fault matrix: the idempotence and convergence tests under transient faults, busy answers
+# (with and without Retry-After, and as the final state of long-running operations), lost answers and busy windows.
+FAULT_SUBSET_PROFILES ?= transient busy lost-answer busy-window
 faults: venv
-	$(PYTEST) -q -p no:cacheprovider tests/integration --fault-profile transient -k "foundation or idempot or converge"
+	@rc=0; for profile in $(FAULT_SUBSET_PROFILES); do \
+	  $(PYTEST) -q -p no:cacheprovider tests/integration --fault-profile $$profile -k "foundation or idempot or converge" || rc=1; \
+	done; exit $$rc
 
 roles: venv
 	@if [ -x tests/roles/run.sh ]; then tests/roles/run.sh; else echo "roles: no role tests yet"; fi
