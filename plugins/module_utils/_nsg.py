@@ -180,22 +180,33 @@ def check_ports(values, option):
     return out
 
 
+def _asg_tools():
+    from azure.mgmt.core.tools import is_valid_resource_id, parse_resource_id, resource_id
+
+    return is_valid_resource_id, parse_resource_id, resource_id
+
+
 def asg_id(value, subscription_id, resource_group, option):
     """An application security group given by name (in the NSG's resource group) or by resource ID.
 
-    ``subscription_id`` may be a callable, called only for a name (so that validation needs no credentials).
+    Resource IDs are checked and built with azure-mgmt-core's tools. ``subscription_id`` may be a callable, called
+    only for a name (so that validation needs no credentials).
     """
+    is_valid_resource_id, parse_resource_id, resource_id = _asg_tools()
     text = str(value).strip()
     if text.startswith("/"):
-        if not _ARM_ID.match(text):
+        parts = parse_resource_id(text) if is_valid_resource_id(text) else {}
+        if (str(parts.get("namespace", "")).lower() != "microsoft.network"
+                or str(parts.get("type", "")).lower() != "applicationsecuritygroups"
+                or parts.get("children") or not _NAME.match(str(parts.get("name", "")))):
             raise Invalid("%s: '%s' is not the resource ID of an application security group." % (option, text))
         return text
     if not _NAME.match(text):
         raise Invalid("%s: '%s' is neither an application security group name nor its resource ID." % (option, text))
     if callable(subscription_id):
         subscription_id = subscription_id()
-    return "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Network/applicationSecurityGroups/%s" % (
-        subscription_id, resource_group, text)
+    return resource_id(subscription=subscription_id, resource_group=resource_group, namespace="Microsoft.Network",
+                       type="applicationSecurityGroups", name=text)
 
 
 def parse_priority(priority, priority_range, option_prefix=""):

@@ -298,3 +298,25 @@ def test_plan_many_idempotent_and_body():
 def test_lowest_free():
     assert _nsg.lowest_free({100, 101, 103}, (100, 104)) == 102
     assert _nsg.lowest_free({100}, (100, 100)) is None
+
+
+# ---- application security group IDs ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", [
+    "/subscriptions/x/bad",
+    "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1",
+    "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/networkSecurityGroups/n1",
+    "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/applicationSecurityGroups/a1/child/c1",
+    "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/applicationSecurityGroups/-bad",
+])
+def test_asg_ids_that_are_not_asgs_are_refused(value):
+    with pytest.raises(_nsg.Invalid):
+        _nsg.asg_id(value, SUB, "rg", "source_application_security_groups")
+
+
+def test_asg_ids_are_kept_and_names_resolved():
+    rid = "/subscriptions/s/resourceGroups/rg/providers/microsoft.network/applicationSecurityGroups/a1"
+    assert _nsg.asg_id(rid, SUB, "rg", "x") == rid
+    assert _nsg.asg_id("a1", SUB, "rg2", "x") == \
+        "/subscriptions/%s/resourceGroups/rg2/providers/Microsoft.Network/applicationSecurityGroups/a1" % SUB
