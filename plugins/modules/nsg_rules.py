@@ -13,8 +13,13 @@ description:
   - Applies a list of security rules to one existing network security group (NSG) in one task - one read of the NSG
     and, when something changes, one update of the NSG, however many rules the list has.
   - The update is guarded by the NSG's ETag (C(If-Match)) - when someone else changed the NSG between the read and
-    the write, Azure refuses the write (HTTP 412) and the module reads the NSG again and re-applies the list, a
-    bounded number of times. No concurrent change is lost.
+    the write, Azure refuses the write (HTTP 412) and the module reads the NSG again and re-applies the list, up to
+    O(max_attempts) times. No concurrent change is lost.
+  - Fail closed, for every item of O(rules) - see M(azbackup.vmprep.nsg_rule). An option an item leaves out keeps
+    the existing rule's value; an item for a rule that does not exist must give O(rules[].direction),
+    O(rules[].access), O(rules[].protocol), O(rules[].destination_port_ranges), both address sides (prefixes or
+    application security groups) and O(rules[].priority) or O(rules[].priority_range), or the task fails before any
+    write and names each missing option as C(rules[N].option). Check mode and the diff show the merged rules.
   - Rules not in the list stay untouched, unless O(purge=true) removes them (the diff shows them).
   - Each item of O(rules) takes the options of M(azbackup.vmprep.nsg_rule), with the same validation, comparison
     and automatic priorities. Items with C(state=absent) are removed.
@@ -65,23 +70,22 @@ options:
         default: present
       direction:
         description:
-          - V(Inbound) or V(Outbound), in any case.
+          - V(Inbound) or V(Outbound), in any case. Required when the rule is created; left out, kept.
         type: str
-        default: Inbound
       access:
         description:
-          - V(Allow) or V(Deny), in any case.
+          - V(Allow) or V(Deny), in any case. Required when the rule is created; left out, kept.
         type: str
-        default: Allow
       protocol:
         description:
-          - V(Tcp), V(Udp), V(Icmp), V(Esp), V(Ah) or V(*), in any case.
+          - V(Tcp), V(Udp), V(Icmp), V(Esp), V(Ah) or V(*), in any case. Required when the rule is created; left out,
+            kept.
         type: str
-        default: '*'
       priority:
         description:
           - A number 100-4096, unique per direction, or V(auto).
-          - Required with O(rules[].state=present) unless O(rules[].priority_range) is given.
+          - Required when the rule is created, unless O(rules[].priority_range) is given. Left out (with
+            O(rules[].priority_range) left out too), an existing rule keeps its priority.
         type: raw
       priority_range:
         description:
@@ -92,45 +96,45 @@ options:
         elements: int
       source_address_prefixes:
         description:
-          - V(*), one service tag, or IP addresses and CIDRs of one address family. Defaults to V([*]) unless
-            O(rules[].source_application_security_groups) is given.
+          - V(*), one service tag, or IP addresses and CIDRs of one address family.
+          - Required when the rule is created, unless O(rules[].source_application_security_groups) is given. Left out
+            (with the groups left out too), an existing rule keeps its source.
         type: list
         elements: str
       destination_address_prefixes:
         description:
-          - V(*), one service tag, or IP addresses and CIDRs of one address family. Defaults to V([*]) unless
-            O(rules[].destination_application_security_groups) is given.
+          - V(*), one service tag, or IP addresses and CIDRs of one address family.
+          - Required when the rule is created, unless O(rules[].destination_application_security_groups) is given.
+            Left out (with the groups left out too), an existing rule keeps its destination.
         type: list
         elements: str
       source_port_ranges:
         description:
-          - Each V(N), V(N-M) or V(*), ports 0-65535.
+          - Each V(N), V(N-M) or V(*), ports 0-65535. Left out, an existing rule keeps its source ports and a new
+            rule gets V([*]) (client source ports are ephemeral).
         type: list
         elements: raw
-        default: ['*']
       destination_port_ranges:
         description:
-          - Each V(N), V(N-M) or V(*), ports 0-65535.
+          - Each V(N), V(N-M) or V(*), ports 0-65535. Required when the rule is created; left out, kept.
         type: list
         elements: raw
-        default: ['*']
       source_application_security_groups:
         description:
-          - Application security groups by name (in O(resource_group)) or resource ID.
+          - Application security groups by name (in O(resource_group)) or resource ID. Either these or
+            O(rules[].source_address_prefixes) are required when the rule is created.
         type: list
         elements: str
-        default: []
       destination_application_security_groups:
         description:
-          - Application security groups by name (in O(resource_group)) or resource ID.
+          - Application security groups by name (in O(resource_group)) or resource ID. Either these or
+            O(rules[].destination_address_prefixes) are required when the rule is created.
         type: list
         elements: str
-        default: []
       description:
         description:
-          - At most 140 characters.
+          - At most 140 characters. Empty removes it; left out, an existing rule keeps its description.
         type: str
-        default: ''
 extends_documentation_fragment:
   - azbackup.vmprep.azure
   - azbackup.vmprep.azure.wait
@@ -158,19 +162,25 @@ EXAMPLES = r"""
     rules:
       - name: allow-azurebackup
         direction: Outbound
+        access: Allow
         protocol: Tcp
+        source_address_prefixes: [VirtualNetwork]
         destination_address_prefixes: [AzureBackup]
         destination_port_ranges: [443]
         priority_range: [200, 299]
       - name: allow-storage
         direction: Outbound
+        access: Allow
         protocol: Tcp
+        source_address_prefixes: [VirtualNetwork]
         destination_address_prefixes: [Storage.WestEurope]
         destination_port_ranges: [443]
         priority_range: [200, 299]
       - name: allow-entra-id
         direction: Outbound
+        access: Allow
         protocol: Tcp
+        source_address_prefixes: [VirtualNetwork]
         destination_address_prefixes: [AzureActiveDirectory]
         destination_port_ranges: [443]
         priority_range: [200, 299]
@@ -182,10 +192,23 @@ EXAMPLES = r"""
     purge: true
     rules:
       - name: allow-ssh-from-bastion
-        source_address_prefixes: [10.0.1.0/26]
-        destination_port_ranges: [22]
+        direction: Inbound
+        access: Allow
         protocol: Tcp
+        source_address_prefixes: [10.0.1.0/26]
+        destination_address_prefixes: [VirtualNetwork]
+        destination_port_ranges: [22]
         priority: 100
+
+- name: Move two existing rules to other priorities; everything else about them stays as it is
+  azbackup.vmprep.nsg_rules:
+    resource_group: rg-app
+    security_group: nsg-app
+    rules:
+      - name: allow-azurebackup
+        priority: 250
+      - name: allow-storage
+        priority: 251
 """
 
 RETURN = r"""

@@ -79,11 +79,11 @@ class FakeNetwork:
         self.network_security_groups = self
         self.security_rules = Rules(self)
 
-    def get(self, rg, name):
+    def get(self, rg, name, cls=None):
         self.calls.append(("GET", name))
         return copy.deepcopy(self.nsg)
 
-    def begin_create_or_update(self, rg, name, body, headers=None):
+    def begin_create_or_update(self, rg, name, body, headers=None, cls=None):
         self.calls.append(("PUT", name, (headers or {}).get("If-Match")))
         if self.interfere:
             # Someone else adds a rule between our read and our write.
@@ -101,7 +101,7 @@ class Rules:
     def __init__(self, net):
         self.net = net
 
-    def begin_create_or_update(self, rg, nsg, name, body):
+    def begin_create_or_update(self, rg, nsg, name, body, cls=None):
         self.net.calls.append(("PUT-RULE", name, body["properties"]["priority"]))
         if self.net.conflicts:
             self.net.conflicts -= 1
@@ -116,14 +116,16 @@ class Rules:
 def batch_params(**kw):
     params = {"resource_group": "rg", "security_group": "nsg", "purge": False, "max_attempts": 5, "wait_timeout": 60,
               "rules": [{"name": "mine", "state": "present", "direction": "Outbound", "priority": None,
-                         "priority_range": [3000, 3100], "protocol": "Tcp"}]}
+                         "priority_range": [3000, 3100], "protocol": "Tcp",
+                         "access": "Allow", "source_address_prefixes": ["*"], "destination_address_prefixes": ["*"],
+                         "destination_port_ranges": ["*"]}]}
     params.update(kw)
     return params
 
 
 @pytest.fixture(autouse=True)
 def no_sleep(monkeypatch):
-    monkeypatch.setattr(nsg_rules.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr("time.sleep", lambda seconds: None)
 
 
 def test_nsg_rules_rereads_and_reapplies_on_412():
@@ -156,7 +158,7 @@ def test_nsg_rules_check_mode_and_no_change_write_nothing():
 def rule_params(**kw):
     params = {"resource_group": "rg", "security_group": "nsg", "wait_timeout": 60, "name": "mine", "state": "present",
               "direction": "Outbound", "access": "Allow", "protocol": "*", "priority": None,
-              "priority_range": [200, 299], "source_address_prefixes": None, "destination_address_prefixes": None,
+              "priority_range": [200, 299], "source_address_prefixes": ["*"], "destination_address_prefixes": ["*"],
               "source_port_ranges": ["*"], "destination_port_ranges": ["*"], "source_application_security_groups": [],
               "destination_application_security_groups": [], "description": ""}
     params.update(kw)
@@ -177,3 +179,4 @@ def test_nsg_rule_fixed_priority_conflict_is_not_retried():
     with pytest.raises(HttpResponseError):
         nsg_rule.main_logic(FakeModule(rule_params(priority=250, priority_range=None), net))
     assert len([c for c in net.calls if c[0] == "PUT-RULE"]) == 1
+
