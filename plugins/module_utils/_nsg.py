@@ -671,50 +671,97 @@ def nsg_body(nsg, rules):
 # ---- API calls ----------------------------------------------------------------------------------------------
 
 
+class Unreadable(AzbError):
+    """An answer whose shape the module does not understand: nothing is planned or written from it."""
+
+
+def _unreadable(what, detail):
+    return Unreadable("the answer for %s does not have the shape of Azure's REST API (%s); the module plans nothing "
+                      "from a read it cannot parse and writes nothing." % (what, detail), code="UnreadableAnswer")
+
+
+def check_rule_shape(arm, what):
+    if not isinstance(arm, dict):
+        raise _unreadable(what, "a rule is not a JSON object")
+    if not isinstance(arm.get("name"), str) or not arm["name"]:
+        raise _unreadable(what, "a rule has no name")
+    if not isinstance(arm.get("properties"), dict):
+        raise _unreadable(what, "rule '%s' has no properties object" % arm["name"])
+    return arm
+
+
+def check_nsg_shape(nsg, name):
+    """The NSG JSON as ARM sends it, or Unreadable (for example an SDK model's flattened snake_case dict)."""
+    what = "network security group '%s'" % name
+    if not isinstance(nsg, dict):
+        raise _unreadable(what, "not a JSON object")
+    props = nsg.get("properties")
+    if not isinstance(props, dict):
+        raise _unreadable(what, "no properties object")
+    if not isinstance(props.get("securityRules"), list):
+        raise _unreadable(what, "properties.securityRules is not a list")
+    if not isinstance(props.get("defaultSecurityRules", []), list):
+        raise _unreadable(what, "properties.defaultSecurityRules is not a list")
+    for arm in props["securityRules"] + props.get("defaultSecurityRules", []):
+        check_rule_shape(arm, what)
+    return nsg
+
+
 def get_nsg(client, resource_group, name):
-    """One GET of the NSG (it carries every custom and default rule and the ETag)."""
+    """One GET of the NSG (it carries every custom and default rule and the ETag), as raw ARM JSON, shape-checked."""
     from azure.core.exceptions import ResourceNotFoundError
 
-    from ansible_collections.azbackup.vmprep.plugins.module_utils._client import to_dict
+    from ansible_collections.azbackup.vmprep.plugins.module_utils import _client
 
     try:
-        return to_dict(client.network_security_groups.get(resource_group, name))
+        nsg = client.network_security_groups.get(resource_group, name, cls=_client.raw)
     except ResourceNotFoundError as exc:
         raise AzbError("network security group '%s' was not found in resource group '%s'; create it first, or check "
                        "security_group, resource_group and subscription_id." % (name, resource_group),
                        status=404, code=getattr(getattr(exc, "error", None), "code", None) or "NotFound")
+    return check_nsg_shape(nsg, name)
 
 
 def put_rule(client, resource_group, nsg_name, arm, timeout):
-    """PUT one rule as a child resource (securityRules/{name}); no other rule is sent."""
-    from ansible_collections.azbackup.vmprep.plugins.module_utils._client import to_dict, wait
+    """PUT one rule as a child resource (securityRules/{name}); no other rule is sent. Returns the rule's JSON.
+
+    No If-Match: the API declares none for security rules, and NRP shares one ETag across an NSG and its rules, so a
+    guard would refuse every write after any change to another rule (parallel tasks on one NSG). The caller reads the
+    NSG before each attempt instead.
+    """
+    from ansible_collections.azbackup.vmprep.plugins.module_utils import _client
 
     poller = client.security_rules.begin_create_or_update(resource_group, nsg_name, arm["name"],
-                                                          {"properties": arm["properties"]})
-    return to_dict(wait(poller, timeout, "the update of rule '%s'" % arm["name"]))
+                                                          {"properties": arm["properties"]}, cls=_client.raw)
+    written = _client.wait(poller, timeout, "the update of rule '%s'" % arm["name"])
+    if written is not None:
+        check_rule_shape(written, "rule '%s'" % arm["name"])
+    return written
 
 
 def delete_rule(client, resource_group, nsg_name, name, timeout):
-    from ansible_collections.azbackup.vmprep.plugins.module_utils._client import wait
+    from ansible_collections.azbackup.vmprep.plugins.module_utils import _client
 
-    poller = client.security_rules.begin_delete(resource_group, nsg_name, name)
-    wait(poller, timeout, "the deletion of rule '%s'" % name)
+    poller = client.security_rules.begin_delete(resource_group, nsg_name, name, cls=_client.raw)
+    _client.wait(poller, timeout, "the deletion of rule '%s'" % name)
 
 
 def put_nsg(client, resource_group, nsg_name, body, etag, timeout):
-    """PUT the NSG guarded by If-Match; returns the new NSG, or None when someone else changed it first (412)."""
+    """PUT the NSG guarded by If-Match; returns the new NSG JSON, or None when someone else changed it first (412)."""
     from azure.core.exceptions import HttpResponseError
 
-    from ansible_collections.azbackup.vmprep.plugins.module_utils._client import to_dict, wait
+    from ansible_collections.azbackup.vmprep.plugins.module_utils import _client
 
     headers = {"If-Match": etag} if etag else {}
     try:
-        poller = client.network_security_groups.begin_create_or_update(resource_group, nsg_name, body, headers=headers)
+        poller = client.network_security_groups.begin_create_or_update(resource_group, nsg_name, body,
+                                                                       headers=headers, cls=_client.raw)
     except HttpResponseError as exc:
         if getattr(exc, "status_code", None) == 412:
             return None
         raise
-    return to_dict(wait(poller, timeout, "the update of NSG '%s'" % nsg_name))
+    written = _client.wait(poller, timeout, "the update of NSG '%s'" % nsg_name)
+    return None if written is None else check_nsg_shape(written, nsg_name)
 
 
 def is_conflict(exc):

@@ -28,6 +28,8 @@ description:
     O(destination_application_security_groups)) and O(priority) or O(priority_range). A missing one fails before any
     write and the message names all that are missing; the module never assumes V(Inbound), V(Allow) or V(*). Check
     mode and the diff show the same merged rule the module would write.
+  - Reads the NSG's JSON as Azure sends it, whatever the version of azure-mgmt-network; an answer whose shape the
+    module does not understand fails the task, and nothing is written from it.
   - To apply many rules to one NSG with one write, or to remove unlisted rules, use M(azbackup.vmprep.nsg_rules).
 author:
   - azbackup.vmprep developers (@azbackup)

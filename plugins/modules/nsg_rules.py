@@ -20,6 +20,8 @@ description:
     O(rules[].access), O(rules[].protocol), O(rules[].destination_port_ranges), both address sides (prefixes or
     application security groups) and O(rules[].priority) or O(rules[].priority_range), or the task fails before any
     write and names each missing option as C(rules[N].option). Check mode and the diff show the merged rules.
+  - Reads the NSG's JSON as Azure sends it, whatever the version of azure-mgmt-network. An answer whose shape the
+    module does not understand fails the task; no write is planned from it, so unread rules are never removed.
   - Rules not in the list stay untouched, unless O(purge=true) removes them (the diff shows them).
   - Each item of O(rules) takes the options of M(azbackup.vmprep.nsg_rule), with the same validation, comparison
     and automatic priorities. Items with C(state=absent) are removed.

@@ -552,3 +552,49 @@ def test_case1_new_rule_requires_the_fields_that_decide_what_it_allows(run, sand
     assert result["changed"] and not result.get("failed"), result
     assert writes(sandbox)[0]["body"]["properties"]["sourcePortRange"] == "*"
 
+
+def _lower_bound_python():
+    """The interpreter of a venv with the lowest supported SDKs (azure-mgmt-network 28.0.0), when there is one."""
+    path = os.environ.get("AZBACKUP_LOWER_BOUND_PYTHON") or os.path.join(ROOT, ".venv-low", "bin", "python")
+    return path if os.path.exists(path) else None
+
+
+SDK_PYTHONS = [pytest.param(None, id="current-sdk"),
+               pytest.param("lower-bound", id="lower-bound-sdk",
+                            marks=pytest.mark.skipif(_lower_bound_python() is None,
+                                                     reason="no lower-bound venv (.venv-low or AZBACKUP_LOWER_BOUND_PYTHON)"))]
+
+
+@pytest.mark.parametrize("sdk", SDK_PYTHONS)
+def test_case2_reads_raw_json_with_any_sdk_and_never_deletes_unread_rules(run, sandbox, sdk):
+    """azure-mgmt-network 28.0.0 models flatten to snake_case: the modules read the raw JSON instead, so nsg_rules
+    with purge: false keeps every rule, nsg_rule sees existing rules and nsg_rule_info lists them."""
+    env = run.env(ANSIBLE_PYTHON_INTERPRETER=_lower_bound_python()) if sdk else None
+    load_nsg(sandbox)
+    new = {"name": "AllowHttpsOut", "direction": "Outbound", "access": "Allow", "protocol": "Tcp", "priority": 300,
+           "source_address_prefixes": ["*"], "destination_address_prefixes": ["AzureBackup"],
+           "destination_port_ranges": [443]}
+    result = run.module("nsg_rules", {"resource_group": RG, "security_group": NSG, "rules": [new]}, env=env)
+    assert not result.get("failed") and result["created"] == ["AllowHttpsOut"] and result["removed"] == [], result
+    assert set(rules_by_name(sandbox)) == {"AllowSshFromBastion", "DenyInternetOutbound", "AllowHttpsOut"}
+    sandbox.control.clear_requests()
+    result = run.module("nsg_rules", {"resource_group": RG, "security_group": NSG, "rules": [new]}, env=env)
+    assert result["changed"] is False and writes(sandbox) == [], result
+
+    # nsg_rule sees the existing rule (a partial update keeps its fields) and the priority conflict.
+    result = run.module("nsg_rule", {"resource_group": RG, "security_group": NSG, "name": "AllowSshFromBastion",
+                                     "priority": 110}, env=env)
+    assert result["changed"] and result["rule"]["destination_port_ranges"] == ["22"], result
+    assert result["rule"]["id"].endswith("/securityRules/AllowSshFromBastion"), result
+    result = run.module("nsg_rule", dict(PROXY, priority=4000), env=env)
+    assert result.get("failed") and "DenyInternetOutbound" in result["msg"], result
+    result = run.module("nsg_rule", {"resource_group": RG, "security_group": NSG, "name": "AllowHttpsOut",
+                                     "state": "absent"}, env=env)
+    assert result["changed"] and "AllowHttpsOut" not in rules_by_name(sandbox), result
+
+    result = run.module("nsg_rule_info", {"resource_group": RG, "security_group": NSG}, env=env)
+    names = [r["name"] for r in result["rules"] if not r["default"]]
+    assert names == ["AllowSshFromBastion", "DenyInternetOutbound"], result
+    assert result["security_group"]["etag"], result
+    assert set(rules_by_name(sandbox)) == {"AllowSshFromBastion", "DenyInternetOutbound"}
+

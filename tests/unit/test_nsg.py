@@ -383,6 +383,32 @@ def test_kept_side_of_the_other_family_is_refused():
     assert "IPv4 and IPv6" in err.value.msg
 
 
+# ---- reads: raw JSON only, strict shape ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("bad, words", [
+    ([], ["not a JSON object"]),
+    ({"name": "n", "security_rules": []}, ["no properties"]),
+    ({"properties": "x"}, ["no properties"]),
+    ({"properties": {}}, ["securityRules is not a list"]),
+    ({"properties": {"securityRules": {}}}, ["securityRules is not a list"]),
+    ({"properties": {"securityRules": [], "defaultSecurityRules": "x"}}, ["defaultSecurityRules"]),
+    ({"properties": {"securityRules": ["x"]}}, ["rule is not a JSON object"]),
+    ({"properties": {"securityRules": [{"properties": {}}]}}, ["no name"]),
+    ({"properties": {"securityRules": [{"name": "r", "protocol": "Tcp"}]}}, ["'r'", "no properties"]),
+])
+def test_unknown_read_shapes_fail(bad, words):
+    with pytest.raises(_nsg.Unreadable) as err:
+        _nsg.check_nsg_shape(bad, "nsg1")
+    assert err.value.code == "UnreadableAnswer" and "writes nothing" in err.value.msg
+    for word in words:
+        assert word in err.value.msg, (word, err.value.msg)
+
+
+def test_rest_shape_passes():
+    assert _nsg.check_nsg_shape(nsg(NARROW), "nsg1")["name"] == "nsg1"
+
+
 # ---- application security group IDs ---------------------------------------------------------------------------
 
 

@@ -180,3 +180,46 @@ def test_nsg_rule_fixed_priority_conflict_is_not_retried():
         nsg_rule.main_logic(FakeModule(rule_params(priority=250, priority_range=None), net))
     assert len([c for c in net.calls if c[0] == "PUT-RULE"]) == 1
 
+
+# ---- issue cases: flattened SDK models, busy answers, lost answers ------------------------------------------------
+
+
+def flattened(nsg):
+    """What azure-mgmt-network 28.0.0's model.as_dict() gives: snake_case, no properties object."""
+    props = nsg["properties"]
+    return {"name": nsg["name"], "location": nsg["location"], "etag": nsg["etag"],
+            "security_rules": [dict(r["properties"], name=r["name"]) for r in props["securityRules"]],
+            "default_security_rules": []}
+
+
+class OldSdkNetwork(FakeNetwork):
+    """Raw JSON only through cls=; the model's dict is the flattened one. always_flat: even cls= gives no REST shape."""
+
+    def __init__(self, rules, always_flat=False):
+        super().__init__(rules)
+        self.always_flat = always_flat
+
+    def get(self, rg, name, cls=None):
+        self.calls.append(("GET", name))
+        if cls is None or self.always_flat:
+            return flattened(self.nsg)
+        return copy.deepcopy(self.nsg)
+
+
+def test_case2_nsg_rules_reads_raw_json_and_keeps_every_rule():
+    net = OldSdkNetwork([rule("keep", 100), rule("also", 101)])
+    with pytest.raises(Exit) as done:
+        nsg_rules.main_logic(FakeModule(batch_params(), net))
+    assert done.value.result["removed"] == [] and done.value.result["created"] == ["mine"]
+    assert {r["name"] for r in net.nsg["properties"]["securityRules"]} == {"keep", "also", "mine"}
+
+
+def test_case2_a_read_of_unknown_shape_fails_and_writes_nothing():
+    net = OldSdkNetwork([rule("keep", 100)], always_flat=True)
+    with pytest.raises(AzbError) as err:
+        nsg_rules.main_logic(FakeModule(batch_params(), net))
+    assert err.value.code == "UnreadableAnswer" and "properties" in err.value.msg
+    with pytest.raises(AzbError):
+        nsg_rule.main_logic(FakeModule(rule_params(), net))
+    assert [c[0] for c in net.calls] == ["GET", "GET"]
+
