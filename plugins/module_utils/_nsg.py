@@ -747,19 +747,12 @@ def delete_rule(client, resource_group, nsg_name, name, timeout):
 
 
 def put_nsg(client, resource_group, nsg_name, body, etag, timeout):
-    """PUT the NSG guarded by If-Match; returns the new NSG JSON, or None when someone else changed it first (412)."""
-    from azure.core.exceptions import HttpResponseError
-
+    """PUT the NSG guarded by If-Match; returns the new NSG JSON. A 412 (someone else changed it first) is raised."""
     from ansible_collections.azbackup.vmprep.plugins.module_utils import _client
 
     headers = {"If-Match": etag} if etag else {}
-    try:
-        poller = client.network_security_groups.begin_create_or_update(resource_group, nsg_name, body,
-                                                                       headers=headers, cls=_client.raw)
-    except HttpResponseError as exc:
-        if getattr(exc, "status_code", None) == 412:
-            return None
-        raise
+    poller = client.network_security_groups.begin_create_or_update(resource_group, nsg_name, body, headers=headers,
+                                                                   cls=_client.raw)
     written = _client.wait(poller, timeout, "the update of NSG '%s'" % nsg_name)
     return None if written is None else check_nsg_shape(written, nsg_name)
 

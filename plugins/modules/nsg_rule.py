@@ -28,6 +28,13 @@ description:
     O(destination_application_security_groups)) and O(priority) or O(priority_range). A missing one fails before any
     write and the message names all that are missing; the module never assumes V(Inbound), V(Allow) or V(*). Check
     mode and the diff show the same merged rule the module would write.
+  - Retries the whole read-plan-write step, from a fresh read, while Azure answers that the NSG is busy (409 or 429,
+    with or without C(Retry-After), or a long-running operation that ends busy), after a 412 and after a lost
+    answer, with a random growing pause, until O(wait_timeout). When the answer of a write is lost, the next read
+    tells whether it landed; the task then reports C(changed=true).
+  - The rule write carries no C(If-Match) - the API declares none for security rules, and Azure shares one ETag
+    across an NSG and its rules, so a guard would refuse a write after any change to another rule and serialize
+    tasks that manage different rules. Each attempt plans from its own read instead.
   - Reads the NSG's JSON as Azure sends it, whatever the version of azure-mgmt-network; an answer whose shape the
     module does not understand fails the task, and nothing is written from it.
   - To apply many rules to one NSG with one write, or to remove unlisted rules, use M(azbackup.vmprep.nsg_rules).
@@ -269,7 +276,7 @@ diff:
   sample: {"before": {}, "after": {"name": "allow-proxy-out", "priority": 200}}
 """
 
-from ansible_collections.azbackup.vmprep.plugins.module_utils import _nsg
+from ansible_collections.azbackup.vmprep.plugins.module_utils import _client, _nsg
 from ansible_collections.azbackup.vmprep.plugins.module_utils._errors import AzbError
 from ansible_collections.azbackup.vmprep.plugins.module_utils._module import AzureModule
 
@@ -286,35 +293,50 @@ def _result_view(arm):
     return out
 
 
-def main_logic(module):
+def _step(module, client, spec, op):
+    """One read-plan-write round; Operation runs it again when Azure is busy, a 412 comes back or an answer is lost."""
     params = module.params
     rg, nsg_name = params["resource_group"], params["security_group"]
-    _nsg.validate_target(params)
-    spec = _nsg.validate(params, subscription_id=lambda: module.settings.subscription_id, resource_group=rg)
-    client = module.clients.network()
+    auto = spec["state"] == "present" and spec["priority"] is None and spec["priority_range"] is not None
     for attempt in range(1, ATTEMPTS + 1):
         nsg = _nsg.get_nsg(client, rg, nsg_name)
-        before, after, changed = _nsg.plan_one(spec, nsg, nsg_name)
-        result = {"changed": changed, "rule": _result_view(after)}
+        current, after, changed = _nsg.plan_one(spec, nsg, nsg_name)
+        # The diff shows the state of the first read: a later round may read what an earlier, lost answer wrote.
+        before = op.keep("before", current)
+        result = {"changed": changed or op.maybe_landed, "rule": _result_view(after)}
         if module.diff_mode:
             result["diff"] = {"before": _nsg.view(before) if before else {}, "after": _nsg.view(after) if after else {}}
         if not changed or module.check_mode:
-            module.exit(**result)
+            # Not changed now, but a write whose answer was lost may have landed: the read shows what it wanted.
+            return result
         if after is None:
-            _nsg.delete_rule(client, rg, nsg_name, before["name"], params["wait_timeout"])
-            module.exit(**result)
+            op.write(lambda name=current["name"]: _nsg.delete_rule(client, rg, nsg_name, name, params["wait_timeout"]))
+            result["changed"] = True
+            return result
         try:
-            written = _nsg.put_rule(client, rg, nsg_name, after, params["wait_timeout"])
+            written = op.write(lambda rule=after: _nsg.put_rule(client, rg, nsg_name, rule, params["wait_timeout"]))
         except Exception as exc:  # pylint: disable=broad-except
             # A concurrent writer took the priority the module picked: read again and pick the next free one.
-            if spec["priority"] is None and _nsg.is_conflict(exc) and attempt < ATTEMPTS:
+            if auto and _nsg.is_conflict(exc) and attempt < ATTEMPTS:
                 continue
             raise
+        result["changed"] = True
         result["rule"] = _result_view(written or after)
         if module.diff_mode:
             result["diff"]["after"] = _nsg.view(written or after)
-        module.exit(**result)
+        return result
     raise AzbError("could not find a free priority for rule '%s' after %d attempts." % (spec["name"], ATTEMPTS))
+
+
+def main_logic(module):
+    params = module.params
+    rg = params["resource_group"]
+    _nsg.validate_target(params)
+    spec = _nsg.validate(params, subscription_id=lambda: module.settings.subscription_id, resource_group=rg)
+    client = module.clients.network()
+    op = _client.Operation(params["wait_timeout"], "rule '%s'" % spec["name"])
+    result = op.run(lambda current_op: _step(module, client, spec, current_op))
+    module.exit(**result)
 
 
 def main():

@@ -223,3 +223,92 @@ def test_case2_a_read_of_unknown_shape_fails_and_writes_nothing():
         nsg_rule.main_logic(FakeModule(rule_params(), net))
     assert [c[0] for c in net.calls] == ["GET", "GET"]
 
+
+class Flaky(FakeNetwork):
+    """Writes that fail: 'busy' before applying (409 AnotherOperationInProgress, no Retry-After), or 'lost' after
+    applying (500: the answer is lost, the change landed)."""
+
+    def __init__(self, rules, faults):
+        super().__init__(rules)
+        self.faults = list(faults)
+        self.security_rules = FlakyRules(self)
+
+    def begin_create_or_update(self, rg, name, body, headers=None, cls=None):
+        fault = self.faults.pop(0) if self.faults else None
+        if fault == "busy":
+            self.calls.append(("PUT", name, "busy"))
+            raise http_error(409, "AnotherOperationInProgress")
+        done = super().begin_create_or_update(rg, name, body, headers=headers, cls=cls)
+        if fault == "lost":
+            raise http_error(500, "InternalServerError")
+        return done
+
+
+class FlakyRules(Rules):
+    def begin_create_or_update(self, rg, nsg, name, body, cls=None):
+        fault = self.net.faults.pop(0) if self.net.faults else None
+        if fault == "busy":
+            self.net.calls.append(("PUT-RULE", name, "busy"))
+            raise http_error(409, "AnotherOperationInProgress")
+        done = super().begin_create_or_update(rg, nsg, name, body, cls=cls)
+        if fault == "lost":
+            raise http_error(500, "InternalServerError")
+        return done
+
+    def begin_delete(self, rg, nsg, name, cls=None):
+        fault = self.net.faults.pop(0) if self.net.faults else None
+        self.net.calls.append(("DELETE-RULE", name))
+        if fault == "busy":
+            raise http_error(409, "AnotherOperationInProgress")
+        rules = self.net.nsg["properties"]["securityRules"]
+        rules[:] = [r for r in rules if r["name"] != name]
+        if fault == "lost":
+            raise http_error(500, "InternalServerError")
+        return Done(None)
+
+
+def test_case3_busy_answers_rerun_the_whole_step():
+    net = Flaky([rule("keep", 100)], ["busy", "busy"])
+    with pytest.raises(Exit) as done:
+        nsg_rules.main_logic(FakeModule(batch_params(max_attempts=1), net))
+    assert done.value.result["changed"] and done.value.result["attempts"] == 3
+    # Every attempt reads before it writes; busy answers do not count against max_attempts.
+    assert [c[0] for c in net.calls] == ["GET", "PUT", "GET", "PUT", "GET", "PUT"]
+    net = Flaky([], ["busy"])
+    with pytest.raises(Exit) as done:
+        nsg_rule.main_logic(FakeModule(rule_params(), net))
+    assert done.value.result["changed"]
+    assert [c[0] for c in net.calls] == ["GET", "PUT-RULE", "GET", "PUT-RULE"]
+
+
+def test_case4_lost_answer_of_a_landed_write_reports_changed():
+    net = Flaky([rule("keep", 100)], ["lost"])
+    with pytest.raises(Exit) as done:
+        nsg_rules.main_logic(FakeModule(batch_params(), net, diff_mode=True))
+    result = done.value.result
+    assert result["changed"] and result["created"] == ["mine"] and result["attempts"] == 2
+    assert set(result["diff"]["before"]["rules"]) == {"keep"} and "mine" in result["diff"]["after"]["rules"]
+    assert [c[0] for c in net.calls] == ["GET", "PUT", "GET"]
+
+    net = Flaky([], ["lost"])
+    with pytest.raises(Exit) as done:
+        nsg_rule.main_logic(FakeModule(rule_params(), net, diff_mode=True))
+    result = done.value.result
+    assert result["changed"] and result["diff"]["before"] == {} and result["diff"]["after"]["priority"] == 200
+    assert [c[0] for c in net.calls] == ["GET", "PUT-RULE", "GET"]
+
+    net = Flaky([rule("mine", 250)], ["lost"])
+    with pytest.raises(Exit) as done:
+        nsg_rule.main_logic(FakeModule(rule_params(state="absent"), net, diff_mode=True))
+    result = done.value.result
+    assert result["changed"] and result["diff"]["before"]["name"] == "mine" and result["diff"]["after"] == {}
+    assert [c[0] for c in net.calls] == ["GET", "DELETE-RULE", "GET"]
+
+
+def test_case4_nothing_lost_and_nothing_changed_stays_unchanged():
+    net = Flaky([rule("mine", 3000)], [])
+    params = batch_params()
+    params["rules"][0].update(protocol="*")
+    with pytest.raises(Exit) as done:
+        nsg_rules.main_logic(FakeModule(params, net))
+    assert done.value.result["changed"] is False and [c[0] for c in net.calls] == ["GET"]
