@@ -36,26 +36,33 @@ _NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,78}[A-Za-z0-9_])?\Z")
 _TAG = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]+)*\Z")
 _LOOKS_NUMERIC = re.compile(r"^[0-9./]+\Z")
 _PORT_RANGE = re.compile(r"^([0-9]+)\s*-\s*([0-9]+)\Z")
-_ARM_ID = re.compile(r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Network/"
-                     r"applicationSecurityGroups/[^/]+$", re.IGNORECASE)
 
 # The options of one rule, shared by nsg_rule (top level) and nsg_rules (suboptions of ``rules``).
+# No option that decides what a rule allows has a default: None means "not given". For a rule that exists, a field
+# the task leaves out keeps its current value; a new rule must be given every field in CREATE_REQUIRED (fail closed:
+# the module never fills a gap with "any").
 RULE_OPTIONS = dict(
     name=dict(type="str", required=True),
     state=dict(type="str", choices=["present", "absent"], default="present"),
-    direction=dict(type="str", default="Inbound"),
-    access=dict(type="str", default="Allow"),
-    protocol=dict(type="str", default="*"),
+    direction=dict(type="str"),
+    access=dict(type="str"),
+    protocol=dict(type="str"),
     priority=dict(type="raw"),
     priority_range=dict(type="list", elements="int"),
     source_address_prefixes=dict(type="list", elements="str"),
     destination_address_prefixes=dict(type="list", elements="str"),
-    source_port_ranges=dict(type="list", elements="raw", default=["*"]),
-    destination_port_ranges=dict(type="list", elements="raw", default=["*"]),
-    source_application_security_groups=dict(type="list", elements="str", default=[]),
-    destination_application_security_groups=dict(type="list", elements="str", default=[]),
-    description=dict(type="str", default=""),
+    source_port_ranges=dict(type="list", elements="raw"),
+    destination_port_ranges=dict(type="list", elements="raw"),
+    source_application_security_groups=dict(type="list", elements="str"),
+    destination_application_security_groups=dict(type="list", elements="str"),
+    description=dict(type="str"),
 )
+
+# What a new rule must be given (each decides what the rule allows). A side (source, destination) is given by its
+# address prefixes or its application security groups. source_port_ranges defaults to ['*'] on create (the client's
+# source port is ephemeral, so any other value is rarely meant) and description to empty.
+CREATE_REQUIRED = ("direction", "access", "protocol", "destination_port_ranges", "source", "destination")
+SOURCE_PORTS_ON_CREATE = ["*"]
 
 SIDES = ("source", "destination")
 AUTO = "auto"
@@ -180,26 +187,37 @@ def check_ports(values, option):
     return out
 
 
+def _asg_tools():
+    from azure.mgmt.core.tools import is_valid_resource_id, parse_resource_id, resource_id
+
+    return is_valid_resource_id, parse_resource_id, resource_id
+
+
 def asg_id(value, subscription_id, resource_group, option):
     """An application security group given by name (in the NSG's resource group) or by resource ID.
 
-    ``subscription_id`` may be a callable, called only for a name (so that validation needs no credentials).
+    Resource IDs are checked and built with azure-mgmt-core's tools. ``subscription_id`` may be a callable, called
+    only for a name (so that validation needs no credentials).
     """
+    is_valid_resource_id, parse_resource_id, resource_id = _asg_tools()
     text = str(value).strip()
     if text.startswith("/"):
-        if not _ARM_ID.match(text):
+        parts = parse_resource_id(text) if is_valid_resource_id(text) else {}
+        if (str(parts.get("namespace", "")).lower() != "microsoft.network"
+                or str(parts.get("type", "")).lower() != "applicationsecuritygroups"
+                or parts.get("children") or not _NAME.match(str(parts.get("name", "")))):
             raise Invalid("%s: '%s' is not the resource ID of an application security group." % (option, text))
         return text
     if not _NAME.match(text):
         raise Invalid("%s: '%s' is neither an application security group name nor its resource ID." % (option, text))
     if callable(subscription_id):
         subscription_id = subscription_id()
-    return "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Network/applicationSecurityGroups/%s" % (
-        subscription_id, resource_group, text)
+    return resource_id(subscription=subscription_id, resource_group=resource_group, namespace="Microsoft.Network",
+                       type="applicationSecurityGroups", name=text)
 
 
 def parse_priority(priority, priority_range, option_prefix=""):
-    """→ (fixed priority or None, (low, high) range or None). None/None only for state=absent."""
+    """→ (fixed priority or None, (low, high) range or None). None/None: not given (keep, or required on create)."""
     p_opt = _where(option_prefix, "priority")
     r_opt = _where(option_prefix, "priority_range")
     span = None
@@ -212,10 +230,9 @@ def parse_priority(priority, priority_range, option_prefix=""):
             raise Invalid("%s must lie within %d-%d with the lowest first; got [%s, %s]."
                           % (r_opt, PRIORITY_MIN, PRIORITY_MAX, low, high))
         span = (low, high)
+    if priority is None and span is None:
+        return None, None
     if priority is None or (isinstance(priority, str) and priority.strip().lower() == AUTO):
-        if priority is None and span is None:
-            raise Invalid("%s is required: give a number %d-%d, or priority_range (optionally with priority: auto) "
-                          "to let the module pick the lowest free priority." % (p_opt, PRIORITY_MIN, PRIORITY_MAX))
         return None, span or (PRIORITY_MIN, PRIORITY_MAX)
     if isinstance(priority, bool):
         number = None
@@ -231,8 +248,24 @@ def parse_priority(priority, priority_range, option_prefix=""):
     return number, None
 
 
+def _families(prefixes):
+    out = set()
+    for value in prefixes or []:
+        try:
+            family = parse_prefix(value, "")[2]
+        except Invalid:
+            continue
+        if family:
+            out.add(family)
+    return out
+
+
 def validate(options, subscription_id=None, resource_group=None, option_prefix=""):
-    """Module options of one rule → spec dict. Raises Invalid naming the option and what is allowed."""
+    """Module options of one rule → spec dict. Raises Invalid naming the option and what is allowed.
+
+    Every field the task did not give is None in the spec: ``complete`` fills it from the existing rule, or fails
+    for a new rule. Nothing is assumed here.
+    """
     name = check_name(options.get("name"), _where(option_prefix, "name"))
     spec = {"name": name, "state": options.get("state") or "present"}
     if spec["state"] == "absent":
@@ -241,38 +274,107 @@ def validate(options, subscription_id=None, resource_group=None, option_prefix="
     def opt(key):
         return _where(option_prefix, key)
 
-    spec["direction"] = canonical(options.get("direction") or "Inbound", DIRECTIONS, opt("direction"))
-    spec["access"] = canonical(options.get("access") or "Allow", ACCESSES, opt("access"))
-    spec["protocol"] = canonical(options.get("protocol") or "*", PROTOCOLS, opt("protocol"))
+    spec["option_prefix"] = option_prefix
+    for key, allowed in (("direction", DIRECTIONS), ("access", ACCESSES), ("protocol", PROTOCOLS)):
+        value = options.get(key)
+        spec[key] = None if value is None else canonical(value, allowed, opt(key))
     spec["priority"], spec["priority_range"] = parse_priority(options.get("priority"), options.get("priority_range"),
                                                               option_prefix)
-    description = options.get("description") or ""
-    if len(description) > DESCRIPTION_MAX:
+    description = options.get("description")
+    if description is not None and len(description) > DESCRIPTION_MAX:
         raise Invalid("%s is %d characters long; Azure allows at most %d."
                       % (opt("description"), len(description), DESCRIPTION_MAX))
     spec["description"] = description
     families = {}
     for side in SIDES:
-        asgs = options.get("%s_application_security_groups" % side) or []
+        asgs = options.get("%s_application_security_groups" % side) or None
         prefixes = options.get("%s_address_prefixes" % side)
         if asgs and prefixes:
             raise Invalid("give either %s or %s, not both: Azure takes one kind of %s per rule."
                           % (opt("%s_address_prefixes" % side), opt("%s_application_security_groups" % side), side))
-        spec["%s_application_security_groups" % side] = [
-            asg_id(v, subscription_id, resource_group, opt("%s_application_security_groups" % side)) for v in asgs]
         if asgs:
+            spec["%s_application_security_groups" % side] = [
+                asg_id(v, subscription_id, resource_group, opt("%s_application_security_groups" % side)) for v in asgs]
             spec["%s_address_prefixes" % side] = []
-        else:
-            parsed = check_prefixes(prefixes if prefixes is not None else ["*"], opt("%s_address_prefixes" % side))
+        elif prefixes is not None:
+            parsed = check_prefixes(prefixes, opt("%s_address_prefixes" % side))
             spec["%s_address_prefixes" % side] = [raw for _k, raw, _c, _f in parsed]
+            spec["%s_application_security_groups" % side] = []
             families[side] = {f for _k, _r, _c, f in parsed if f}
+        else:
+            spec["%s_address_prefixes" % side] = None
+            spec["%s_application_security_groups" % side] = None
         ports = options.get("%s_port_ranges" % side)
-        spec["%s_port_ranges" % side] = check_ports(["*"] if ports is None else ports, opt("%s_port_ranges" % side))
+        spec["%s_port_ranges" % side] = None if ports is None else check_ports(ports, opt("%s_port_ranges" % side))
     both = families.get("source", set()) | families.get("destination", set())
     if len(both) > 1:
         raise Invalid("%s and %s mix IPv4 and IPv6; Azure needs one address family per rule: use two rules."
                       % (opt("source_address_prefixes"), opt("destination_address_prefixes")))
     return spec
+
+
+def _side_given(spec, side):
+    return spec.get("%s_address_prefixes" % side) is not None
+
+
+def missing_on_create(spec):
+    """The options a new rule lacks (with the rules[i]. prefix), in CREATE_REQUIRED order."""
+    prefix = spec.get("option_prefix", "")
+    missing = []
+    for key in CREATE_REQUIRED:
+        if key in SIDES:
+            if not _side_given(spec, key):
+                missing.append("%s%s_address_prefixes (or %s%s_application_security_groups)" % (prefix, key, prefix, key))
+        elif spec.get(key) is None:
+            missing.append(prefix + key)
+    if spec.get("priority") is None and spec.get("priority_range") is None:
+        missing.append("%spriority (or %spriority_range)" % (prefix, prefix))
+    return missing
+
+
+def complete(spec, existing, nsg_name):
+    """A validated spec → a full spec: fields left out keep the existing rule's values; a new rule must have them.
+
+    Fail closed: a left-out field is never replaced by a default that allows more (Inbound, Allow, '*').
+    """
+    if spec["state"] == "absent":
+        return spec
+    prefix = spec.get("option_prefix", "")
+    full = dict(spec)
+    if existing is None:
+        missing = missing_on_create(spec)
+        if missing:
+            raise Invalid("rule '%s' does not exist on NSG '%s', so it would be created, and a new rule needs every "
+                          "field that decides what it allows; nothing is assumed. Missing: %s."
+                          % (spec["name"], nsg_name, ", ".join(missing)))
+        if full["source_port_ranges"] is None:
+            full["source_port_ranges"] = list(SOURCE_PORTS_ON_CREATE)
+        if full["description"] is None:
+            full["description"] = ""
+        return full
+    current = view(existing)
+    for key in ("direction", "access", "protocol"):
+        if full[key] is None:
+            full[key] = current[key]
+    if full["description"] is None:
+        full["description"] = current["description"]
+    for side in SIDES:
+        if not _side_given(spec, side):
+            full["%s_address_prefixes" % side] = list(current["%s_address_prefixes" % side])
+            full["%s_application_security_groups" % side] = list(current["%s_application_security_groups" % side])
+        key = "%s_port_ranges" % side
+        if full[key] is None:
+            full[key] = list(current[key])
+    if full["priority"] is None and full["priority_range"] is None:
+        if current["priority"] is None:
+            raise Invalid("%spriority is required: rule '%s' on NSG '%s' has none." % (prefix, spec["name"], nsg_name))
+        full["priority"] = int(current["priority"])
+    both = _families(full["source_address_prefixes"]) | _families(full["destination_address_prefixes"])
+    if len(both) > 1:
+        raise Invalid("%ssource_address_prefixes and %sdestination_address_prefixes of rule '%s' would mix IPv4 and "
+                      "IPv6 (one side given, the other kept from the existing rule); give both sides."
+                      % (prefix, prefix, spec["name"]))
+    return full
 
 
 def validate_many(rules, subscription_id=None, resource_group=None):
@@ -466,6 +568,7 @@ def plan_one(spec, nsg, nsg_name):
     existing = find(rules, spec["name"])
     if spec["state"] == "absent":
         return existing, None, existing is not None
+    spec = complete(spec, existing, nsg_name)
     others = [r for r in rules if r is not existing]
     priority = resolve_priority(spec, existing, others, nsg_name)
     desired = to_arm(spec, priority)
@@ -488,7 +591,7 @@ def plan_many(specs, nsg, nsg_name, purge=False):
             (removed if purge else kept).append(arm)
         elif spec["state"] == "absent":
             removed.append(arm)
-    present = [s for s in specs if s["state"] == "present"]
+    present = [complete(s, find(current, s["name"]), nsg_name) for s in specs if s["state"] == "present"]
     # Fixed priorities first (they conflict with kept rules and each other), then rules that keep their current
     # priority, then the lowest free priorities in list order.
     final = {}
@@ -568,50 +671,90 @@ def nsg_body(nsg, rules):
 # ---- API calls ----------------------------------------------------------------------------------------------
 
 
+class Unreadable(AzbError):
+    """An answer whose shape the module does not understand: nothing is planned or written from it."""
+
+
+def _unreadable(what, detail):
+    return Unreadable("the answer for %s does not have the shape of Azure's REST API (%s); the module plans nothing "
+                      "from a read it cannot parse and writes nothing." % (what, detail), code="UnreadableAnswer")
+
+
+def check_rule_shape(arm, what):
+    if not isinstance(arm, dict):
+        raise _unreadable(what, "a rule is not a JSON object")
+    if not isinstance(arm.get("name"), str) or not arm["name"]:
+        raise _unreadable(what, "a rule has no name")
+    if not isinstance(arm.get("properties"), dict):
+        raise _unreadable(what, "rule '%s' has no properties object" % arm["name"])
+    return arm
+
+
+def check_nsg_shape(nsg, name):
+    """The NSG JSON as ARM sends it, or Unreadable (for example an SDK model's flattened snake_case dict)."""
+    what = "network security group '%s'" % name
+    if not isinstance(nsg, dict):
+        raise _unreadable(what, "not a JSON object")
+    props = nsg.get("properties")
+    if not isinstance(props, dict):
+        raise _unreadable(what, "no properties object")
+    if not isinstance(props.get("securityRules"), list):
+        raise _unreadable(what, "properties.securityRules is not a list")
+    if not isinstance(props.get("defaultSecurityRules", []), list):
+        raise _unreadable(what, "properties.defaultSecurityRules is not a list")
+    for arm in props["securityRules"] + props.get("defaultSecurityRules", []):
+        check_rule_shape(arm, what)
+    return nsg
+
+
 def get_nsg(client, resource_group, name):
-    """One GET of the NSG (it carries every custom and default rule and the ETag)."""
+    """One GET of the NSG (it carries every custom and default rule and the ETag), as raw ARM JSON, shape-checked."""
     from azure.core.exceptions import ResourceNotFoundError
 
-    from ansible_collections.azbackup.vmprep.plugins.module_utils._client import to_dict
+    from ansible_collections.azbackup.vmprep.plugins.module_utils import _client
 
     try:
-        return to_dict(client.network_security_groups.get(resource_group, name))
+        nsg = client.network_security_groups.get(resource_group, name, cls=_client.raw)
     except ResourceNotFoundError as exc:
         raise AzbError("network security group '%s' was not found in resource group '%s'; create it first, or check "
                        "security_group, resource_group and subscription_id." % (name, resource_group),
                        status=404, code=getattr(getattr(exc, "error", None), "code", None) or "NotFound")
+    return check_nsg_shape(nsg, name)
 
 
 def put_rule(client, resource_group, nsg_name, arm, timeout):
-    """PUT one rule as a child resource (securityRules/{name}); no other rule is sent."""
-    from ansible_collections.azbackup.vmprep.plugins.module_utils._client import to_dict, wait
+    """PUT one rule as a child resource (securityRules/{name}); no other rule is sent. Returns the rule's JSON.
+
+    No If-Match: the API declares none for security rules, and NRP shares one ETag across an NSG and its rules, so a
+    guard would refuse every write after any change to another rule (parallel tasks on one NSG). The caller reads the
+    NSG before each attempt instead.
+    """
+    from ansible_collections.azbackup.vmprep.plugins.module_utils import _client
 
     poller = client.security_rules.begin_create_or_update(resource_group, nsg_name, arm["name"],
-                                                          {"properties": arm["properties"]})
-    return to_dict(wait(poller, timeout, "the update of rule '%s'" % arm["name"]))
+                                                          {"properties": arm["properties"]}, cls=_client.raw)
+    written = _client.wait(poller, timeout, "the update of rule '%s'" % arm["name"])
+    if written is not None:
+        check_rule_shape(written, "rule '%s'" % arm["name"])
+    return written
 
 
 def delete_rule(client, resource_group, nsg_name, name, timeout):
-    from ansible_collections.azbackup.vmprep.plugins.module_utils._client import wait
+    from ansible_collections.azbackup.vmprep.plugins.module_utils import _client
 
-    poller = client.security_rules.begin_delete(resource_group, nsg_name, name)
-    wait(poller, timeout, "the deletion of rule '%s'" % name)
+    poller = client.security_rules.begin_delete(resource_group, nsg_name, name, cls=_client.raw)
+    _client.wait(poller, timeout, "the deletion of rule '%s'" % name)
 
 
 def put_nsg(client, resource_group, nsg_name, body, etag, timeout):
-    """PUT the NSG guarded by If-Match; returns the new NSG, or None when someone else changed it first (412)."""
-    from azure.core.exceptions import HttpResponseError
-
-    from ansible_collections.azbackup.vmprep.plugins.module_utils._client import to_dict, wait
+    """PUT the NSG guarded by If-Match; returns the new NSG JSON. A 412 (someone else changed it first) is raised."""
+    from ansible_collections.azbackup.vmprep.plugins.module_utils import _client
 
     headers = {"If-Match": etag} if etag else {}
-    try:
-        poller = client.network_security_groups.begin_create_or_update(resource_group, nsg_name, body, headers=headers)
-    except HttpResponseError as exc:
-        if getattr(exc, "status_code", None) == 412:
-            return None
-        raise
-    return to_dict(wait(poller, timeout, "the update of NSG '%s'" % nsg_name))
+    poller = client.network_security_groups.begin_create_or_update(resource_group, nsg_name, body, headers=headers,
+                                                                   cls=_client.raw)
+    written = _client.wait(poller, timeout, "the update of NSG '%s'" % nsg_name)
+    return None if written is None else check_nsg_shape(written, nsg_name)
 
 
 def is_conflict(exc):

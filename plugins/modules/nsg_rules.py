@@ -13,8 +13,20 @@ description:
   - Applies a list of security rules to one existing network security group (NSG) in one task - one read of the NSG
     and, when something changes, one update of the NSG, however many rules the list has.
   - The update is guarded by the NSG's ETag (C(If-Match)) - when someone else changed the NSG between the read and
-    the write, Azure refuses the write (HTTP 412) and the module reads the NSG again and re-applies the list, a
-    bounded number of times. No concurrent change is lost.
+    the write, Azure refuses the write (HTTP 412) and the module reads the NSG again and re-applies the list, up to
+    O(max_attempts) times. No concurrent change is lost.
+  - The whole read-plan-write step also starts again from a fresh read while Azure answers that the NSG is busy
+    (409 or 429, with or without C(Retry-After), or a long-running operation that ends busy) and after a lost
+    answer, with a random growing pause, until O(wait_timeout). When the answer of the write is lost, the next read
+    tells whether it landed; the task then reports C(changed=true) with the rules that write created, updated and
+    removed, and the diff's C(before) is the NSG as the first read found it.
+  - Fail closed, for every item of O(rules) - see M(azbackup.vmprep.nsg_rule). An option an item leaves out keeps
+    the existing rule's value; an item for a rule that does not exist must give O(rules[].direction),
+    O(rules[].access), O(rules[].protocol), O(rules[].destination_port_ranges), both address sides (prefixes or
+    application security groups) and O(rules[].priority) or O(rules[].priority_range), or the task fails before any
+    write and names each missing option as C(rules[N].option). Check mode and the diff show the merged rules.
+  - Reads the NSG's JSON as Azure sends it, whatever the version of azure-mgmt-network. An answer whose shape the
+    module does not understand fails the task; no write is planned from it, so unread rules are never removed.
   - Rules not in the list stay untouched, unless O(purge=true) removes them (the diff shows them).
   - Each item of O(rules) takes the options of M(azbackup.vmprep.nsg_rule), with the same validation, comparison
     and automatic priorities. Items with C(state=absent) are removed.
@@ -42,6 +54,7 @@ options:
     description:
       - How often to read and re-apply when a concurrent change makes the guarded update fail with HTTP 412.
         Between attempts the module waits a short, growing, random time so that a burst of other writers can pass.
+      - Busy answers and lost answers do not count; they are retried until O(wait_timeout).
     type: int
     default: 10
   rules:
@@ -65,23 +78,22 @@ options:
         default: present
       direction:
         description:
-          - V(Inbound) or V(Outbound), in any case.
+          - V(Inbound) or V(Outbound), in any case. Required when the rule is created; left out, kept.
         type: str
-        default: Inbound
       access:
         description:
-          - V(Allow) or V(Deny), in any case.
+          - V(Allow) or V(Deny), in any case. Required when the rule is created; left out, kept.
         type: str
-        default: Allow
       protocol:
         description:
-          - V(Tcp), V(Udp), V(Icmp), V(Esp), V(Ah) or V(*), in any case.
+          - V(Tcp), V(Udp), V(Icmp), V(Esp), V(Ah) or V(*), in any case. Required when the rule is created; left out,
+            kept.
         type: str
-        default: '*'
       priority:
         description:
           - A number 100-4096, unique per direction, or V(auto).
-          - Required with O(rules[].state=present) unless O(rules[].priority_range) is given.
+          - Required when the rule is created, unless O(rules[].priority_range) is given. Left out (with
+            O(rules[].priority_range) left out too), an existing rule keeps its priority.
         type: raw
       priority_range:
         description:
@@ -92,45 +104,45 @@ options:
         elements: int
       source_address_prefixes:
         description:
-          - V(*), one service tag, or IP addresses and CIDRs of one address family. Defaults to V([*]) unless
-            O(rules[].source_application_security_groups) is given.
+          - V(*), one service tag, or IP addresses and CIDRs of one address family.
+          - Required when the rule is created, unless O(rules[].source_application_security_groups) is given. Left out
+            (with the groups left out too), an existing rule keeps its source.
         type: list
         elements: str
       destination_address_prefixes:
         description:
-          - V(*), one service tag, or IP addresses and CIDRs of one address family. Defaults to V([*]) unless
-            O(rules[].destination_application_security_groups) is given.
+          - V(*), one service tag, or IP addresses and CIDRs of one address family.
+          - Required when the rule is created, unless O(rules[].destination_application_security_groups) is given.
+            Left out (with the groups left out too), an existing rule keeps its destination.
         type: list
         elements: str
       source_port_ranges:
         description:
-          - Each V(N), V(N-M) or V(*), ports 0-65535.
+          - Each V(N), V(N-M) or V(*), ports 0-65535. Left out, an existing rule keeps its source ports and a new
+            rule gets V([*]) (client source ports are ephemeral).
         type: list
         elements: raw
-        default: ['*']
       destination_port_ranges:
         description:
-          - Each V(N), V(N-M) or V(*), ports 0-65535.
+          - Each V(N), V(N-M) or V(*), ports 0-65535. Required when the rule is created; left out, kept.
         type: list
         elements: raw
-        default: ['*']
       source_application_security_groups:
         description:
-          - Application security groups by name (in O(resource_group)) or resource ID.
+          - Application security groups by name (in O(resource_group)) or resource ID. Either these or
+            O(rules[].source_address_prefixes) are required when the rule is created.
         type: list
         elements: str
-        default: []
       destination_application_security_groups:
         description:
-          - Application security groups by name (in O(resource_group)) or resource ID.
+          - Application security groups by name (in O(resource_group)) or resource ID. Either these or
+            O(rules[].destination_address_prefixes) are required when the rule is created.
         type: list
         elements: str
-        default: []
       description:
         description:
-          - At most 140 characters.
+          - At most 140 characters. Empty removes it; left out, an existing rule keeps its description.
         type: str
-        default: ''
 extends_documentation_fragment:
   - azbackup.vmprep.azure
   - azbackup.vmprep.azure.wait
@@ -158,19 +170,25 @@ EXAMPLES = r"""
     rules:
       - name: allow-azurebackup
         direction: Outbound
+        access: Allow
         protocol: Tcp
+        source_address_prefixes: [VirtualNetwork]
         destination_address_prefixes: [AzureBackup]
         destination_port_ranges: [443]
         priority_range: [200, 299]
       - name: allow-storage
         direction: Outbound
+        access: Allow
         protocol: Tcp
+        source_address_prefixes: [VirtualNetwork]
         destination_address_prefixes: [Storage.WestEurope]
         destination_port_ranges: [443]
         priority_range: [200, 299]
       - name: allow-entra-id
         direction: Outbound
+        access: Allow
         protocol: Tcp
+        source_address_prefixes: [VirtualNetwork]
         destination_address_prefixes: [AzureActiveDirectory]
         destination_port_ranges: [443]
         priority_range: [200, 299]
@@ -182,10 +200,23 @@ EXAMPLES = r"""
     purge: true
     rules:
       - name: allow-ssh-from-bastion
-        source_address_prefixes: [10.0.1.0/26]
-        destination_port_ranges: [22]
+        direction: Inbound
+        access: Allow
         protocol: Tcp
+        source_address_prefixes: [10.0.1.0/26]
+        destination_address_prefixes: [VirtualNetwork]
+        destination_port_ranges: [22]
         priority: 100
+
+- name: Move two existing rules to other priorities; everything else about them stays as it is
+  azbackup.vmprep.nsg_rules:
+    resource_group: rg-app
+    security_group: nsg-app
+    rules:
+      - name: allow-azurebackup
+        priority: 250
+      - name: allow-storage
+        priority: 251
 """
 
 RETURN = r"""
@@ -217,7 +248,8 @@ removed:
   elements: str
   sample: []
 attempts:
-  description: How many read-and-write rounds the run needed (more than 1 after a concurrent change).
+  description: How many read-plan-write rounds the run needed (more than 1 after a concurrent change, a busy answer
+    or a lost answer).
   returned: success
   type: int
   sample: 1
@@ -228,12 +260,58 @@ diff:
   sample: {"before": {"rules": {}}, "after": {"rules": {"allow-azurebackup": {"priority": 200}}}}
 """
 
-import random
-import time
-
-from ansible_collections.azbackup.vmprep.plugins.module_utils import _nsg
+from ansible_collections.azbackup.vmprep.plugins.module_utils import _client, _nsg
 from ansible_collections.azbackup.vmprep.plugins.module_utils._errors import AzbError
 from ansible_collections.azbackup.vmprep.plugins.module_utils._module import AzureModule
+
+
+class _GiveUp(Exception):
+    """Ends the Operation's retries (it would retry the AzbError for a 412 it carries)."""
+
+    def __init__(self, error):
+        super().__init__(error.msg)
+        self.azb = error  # not "error": classify() reads an exception's .error
+
+
+def _step(module, client, specs, op):
+    """One read-plan-write round; Operation runs it again when Azure is busy, a 412 comes back or an answer is lost."""
+    params = module.params
+    rg, nsg_name = params["resource_group"], params["security_group"]
+    nsg = _nsg.get_nsg(client, rg, nsg_name)
+    plan = _nsg.plan_many(specs, nsg, nsg_name, purge=params["purge"])
+    # The diff and the lists show the first read: a later round may read what an earlier, lost answer wrote.
+    before = op.keep("before", _nsg.views_by_name(_nsg.custom_rules(nsg)))
+    sent = op.keep("sent", {})
+    result = {
+        "changed": plan["changed"],
+        "rules": [_nsg.view(arm) for arm in plan["rules"]],
+        "created": plan["created"],
+        "updated": plan["updated"],
+        "removed": plan["removed"],
+        "attempts": op.attempt,
+    }
+    if module.diff_mode:
+        result["diff"] = {"before": {"rules": before}, "after": {"rules": _nsg.views_by_name(plan["rules"])}}
+    if not plan["changed"]:
+        if op.maybe_landed and sent:
+            # A write whose answer was lost landed: the NSG now holds what it wanted to write.
+            result.update(changed=True, created=sent["created"], updated=sent["updated"], removed=sent["removed"])
+        return result
+    if module.check_mode:
+        return result
+    sent.update(created=plan["created"], updated=plan["updated"], removed=plan["removed"])
+    try:
+        written = op.write(lambda: _nsg.put_nsg(client, rg, nsg_name, _nsg.nsg_body(nsg, plan["rules"]),
+                                                nsg.get("etag"), params["wait_timeout"]))
+    except Exception as exc:
+        if _client.classify(exc) == _client.STALE and op.retries[_client.STALE] + 1 >= params["max_attempts"]:
+            raise _GiveUp(AzbError(
+                "NSG '%s' was changed by someone else during each of %d attempts; run again."
+                % (nsg_name, params["max_attempts"]), status=412, code="PreconditionFailed",
+                hint="raise max_attempts when many writers change this NSG at once."))
+        raise
+    result["rules"] = [_nsg.view(arm) for arm in _nsg.custom_rules(written or {})] or result["rules"]
+    return result
 
 
 def main_logic(module):
@@ -245,33 +323,12 @@ def main_logic(module):
     specs = _nsg.validate_many(params["rules"], subscription_id=lambda: module.settings.subscription_id,
                                resource_group=rg)
     client = module.clients.network()
-    for attempt in range(1, params["max_attempts"] + 1):
-        nsg = _nsg.get_nsg(client, rg, nsg_name)
-        plan = _nsg.plan_many(specs, nsg, nsg_name, purge=params["purge"])
-        result = {
-            "changed": plan["changed"],
-            "rules": [_nsg.view(arm) for arm in plan["rules"]],
-            "created": plan["created"],
-            "updated": plan["updated"],
-            "removed": plan["removed"],
-            "attempts": attempt,
-        }
-        if module.diff_mode:
-            result["diff"] = {"before": {"rules": _nsg.views_by_name(_nsg.custom_rules(nsg))},
-                              "after": {"rules": _nsg.views_by_name(plan["rules"])}}
-        if not plan["changed"] or module.check_mode:
-            module.exit(**result)
-        written = _nsg.put_nsg(client, rg, nsg_name, _nsg.nsg_body(nsg, plan["rules"]), nsg.get("etag"),
-                               params["wait_timeout"])
-        if written is None:
-            # 412: someone changed the NSG since the read. Let the other writers pass, then read again and re-apply.
-            time.sleep(random.uniform(0.2, 1.0) * min(attempt, 5))
-            continue
-        result["rules"] = [_nsg.view(arm) for arm in _nsg.custom_rules(written)] or result["rules"]
-        module.exit(**result)
-    raise AzbError("NSG '%s' was changed by someone else during each of %d attempts; run again."
-                   % (nsg_name, params["max_attempts"]), status=412, code="PreconditionFailed",
-                   hint="raise max_attempts when many writers change this NSG at once.")
+    op = _client.Operation(params["wait_timeout"], "NSG '%s'" % nsg_name)
+    try:
+        result = op.run(lambda current_op: _step(module, client, specs, current_op))
+    except _GiveUp as stop:
+        raise stop.azb
+    module.exit(**result)
 
 
 def main():

@@ -34,11 +34,10 @@ def numbered_rule(i):
 def ours_rule_args(rule):
     args = {"name": rule["name"], "direction": rule["direction"], "access": rule["access"],
             "protocol": rule["protocol"], "priority": rule["priority"],
-            "destination_port_ranges": [rule["port"]]}
-    if rule.get("destination"):
-        args["destination_address_prefixes"] = [rule["destination"]]
-    if rule.get("source"):
-        args["source_address_prefixes"] = [rule["source"]]
+            "destination_port_ranges": [rule["port"]],
+            # A new rule needs both address sides (nothing is assumed); '*' as azure_rm_securitygroup assumes it.
+            "source_address_prefixes": [rule.get("source", "*")],
+            "destination_address_prefixes": [rule.get("destination", "*")]}
     return args
 
 

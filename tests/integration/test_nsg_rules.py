@@ -11,7 +11,7 @@ import sys
 
 import pytest
 from conftest import ROOT, arm_requests
-from nsg_helpers import NSG, RG, SEED, load_nsg, nsg_state, rules_by_name, shape, task, writes
+from nsg_helpers import NSG, RG, SEED, load_nsg, nsg_state, rule_fixture, rules_by_name, shape, task, writes
 
 NSG_GET = [("GET", "nsg")]
 RULE_PUT = [("GET", "nsg"), ("PUT", "rule"), ("GET", "poll"), ("GET", "rule")]
@@ -24,6 +24,14 @@ PROXY = {
     "source_address_prefixes": ["10.0.0.5/32"], "destination_address_prefixes": ["Internet"],
     "destination_port_ranges": ["80-443"],
 }
+
+
+def new_rule(name, **kw):
+    """An nsg_rules item with every field a new rule needs (any address, any port unless changed)."""
+    out = {"name": name, "direction": "Inbound", "access": "Allow", "protocol": "*", "source_address_prefixes": ["*"],
+           "destination_address_prefixes": ["*"], "destination_port_ranges": ["*"]}
+    out.update(kw)
+    return out
 
 
 def rule_args(**kw):
@@ -135,8 +143,9 @@ def test_diff_output(run, sandbox):
                                      "state": "absent"}, diff=True)
     assert result["diff"]["before"]["name"] == "AllowProxyToInternet" and result["diff"]["after"] == {}
 
-    rules = [{"name": "AllowHttps", "direction": "Outbound", "protocol": "Tcp", "priority": 300,
-              "destination_address_prefixes": ["AzureBackup"], "destination_port_ranges": [443]}]
+    rules = [{"name": "AllowHttps", "direction": "Outbound", "access": "Allow", "protocol": "Tcp", "priority": 300,
+              "source_address_prefixes": ["*"], "destination_address_prefixes": ["AzureBackup"],
+              "destination_port_ranges": [443]}]
     result = run.module("nsg_rules", {"resource_group": RG, "security_group": NSG, "rules": rules, "purge": True},
                         diff=True)
     before, after = result["diff"]["before"]["rules"], result["diff"]["after"]["rules"]
@@ -176,7 +185,8 @@ def test_seed_proxy_exception_rule(run, sandbox):
 def test_service_tag_rule(run, sandbox, tag):
     load_nsg(sandbox)
     args = {"resource_group": RG, "security_group": NSG, "name": "allow-" + tag.replace(".", "-"), "direction": "Outbound",
-            "protocol": "Tcp", "destination_address_prefixes": [tag], "destination_port_ranges": [443],
+            "access": "Allow", "protocol": "Tcp", "source_address_prefixes": ["*"], "destination_address_prefixes": [tag],
+            "destination_port_ranges": [443],
             "priority_range": [200, 299]}
     result = run.module("nsg_rule", args)
     assert result["changed"] and result["rule"]["priority"] == 200, result
@@ -200,7 +210,6 @@ REJECTED = [
     ({"priority": 99}, ["priority", "100-4096"]),
     ({"priority": 4097}, ["priority", "100-4096"]),
     ({"priority": "soon"}, ["priority", "auto"]),
-    ({"priority": None}, ["priority is required"]),
     ({"priority": 300, "priority_range": [200, 299]}, ["priority_range", "not both"]),
     ({"priority": None, "priority_range": [299, 200]}, ["priority_range", "lowest first"]),
     ({"priority": None, "priority_range": [1, 5000]}, ["priority_range", "100-4096"]),
@@ -257,10 +266,10 @@ def test_priority_conflict_names_the_other_rule(run, sandbox):
     result = run.module("nsg_rule", rule_args(name="in-4000", priority=4000, direction="Inbound"))
     assert result["changed"], result
     sandbox.control.clear_requests()
-    rules = [{"name": "x", "direction": "Outbound", "priority": 4000}]
+    rules = [new_rule("x", direction="Outbound", priority=4000)]
     result = run.module("nsg_rules", {"resource_group": RG, "security_group": NSG, "rules": rules})
     assert result.get("failed") and "'x'" in result["msg"] and "DenyInternetOutbound" in result["msg"], result
-    rules = [{"name": "x", "priority": 500}, {"name": "y", "priority": 500}]
+    rules = [new_rule("x", priority=500), new_rule("y", priority=500)]
     result = run.module("nsg_rules", {"resource_group": RG, "security_group": NSG, "rules": rules})
     assert result.get("failed") and "'x'" in result["msg"] and "'y'" in result["msg"], result
     assert writes(sandbox) == [] and shape(sandbox) == NSG_GET * 2
@@ -278,8 +287,9 @@ def test_automatic_priority(run, sandbox):
                                         "sourceAddressPrefix": "*", "destinationAddressPrefix": "*", "access": "Allow",
                                         "priority": 202, "direction": "Inbound"}},
     ])
-    args = {"resource_group": RG, "security_group": NSG, "name": "backup", "direction": "Outbound", "protocol": "Tcp",
-            "destination_address_prefixes": ["AzureBackup"], "destination_port_ranges": [443],
+    args = {"resource_group": RG, "security_group": NSG, "name": "backup", "direction": "Outbound", "access": "Allow",
+            "protocol": "Tcp", "source_address_prefixes": ["*"], "destination_address_prefixes": ["AzureBackup"],
+            "destination_port_ranges": [443],
             "priority_range": [200, 299]}
     result = run.module("nsg_rule", args)
     assert result["rule"]["priority"] == 202, result
@@ -290,7 +300,7 @@ def test_automatic_priority(run, sandbox):
     assert result["changed"] is False and result["rule"]["priority"] == 202, result
     assert shape(sandbox) == NSG_GET
     # A batch fills the lowest free priorities in list order: 200 (freed), 203, 204.
-    rules = [{"name": n, "direction": "Outbound", "priority_range": [200, 299]} for n in ("a", "b", "c")]
+    rules = [new_rule(n, direction="Outbound", priority_range=[200, 299]) for n in ("a", "b", "c")]
     result = run.module("nsg_rules", {"resource_group": RG, "security_group": NSG, "rules": rules})
     got = {r["name"]: r["priority"] for r in result["rules"]}
     assert (got["a"], got["b"], got["c"], got["backup"]) == (200, 203, 204, 202), result
@@ -305,8 +315,9 @@ def test_automatic_priority(run, sandbox):
 
 def test_batch_of_50_rules_costs_one_get_and_one_put(run, sandbox):
     load_nsg(sandbox)
-    rules = [{"name": "batch-%02d" % i, "direction": "Inbound", "protocol": "Tcp",
+    rules = [{"name": "batch-%02d" % i, "direction": "Inbound", "access": "Allow", "protocol": "Tcp",
               "source_address_prefixes": ["10.1.%d.0/24" % i, "10.2.%d.0/24" % i],
+              "destination_address_prefixes": ["*"],
               "destination_port_ranges": [1000 + i], "priority_range": [1000, 1999]} for i in range(50)]
     args = {"resource_group": RG, "security_group": NSG, "rules": rules}
     result = run.module("nsg_rules", args)
@@ -361,7 +372,7 @@ def test_concurrent_rule_write_during_a_batch_is_kept(run, sandbox):
     load_nsg(sandbox)
     # A slow sandbox widens the window between the batch's read and its write.
     sandbox.control.set_faults(latency_ms=400, apply_to="arm", seed=1)
-    rules = [{"name": "batch-%d" % i, "priority": 1000 + i} for i in range(3)]
+    rules = [new_rule("batch-%d" % i, priority=1000 + i) for i in range(3)]
     env = run.env()
     play = run.tmp_path / "slow.json"
     play.write_text(json.dumps([{"name": "p", "hosts": "localhost", "gather_facts": False, "connection": "local",
@@ -445,3 +456,200 @@ def test_playbooks_against_the_seed(run, sandbox):
     assert tasks["Allow the proxy VM to reach the Internet"]["changed"]
     props = rules_by_name(sandbox, "nsg-app-neu")["AllowProxyToInternet"]
     assert (props["sourceAddressPrefix"], props["destinationPortRange"], props["priority"]) == ("10.0.0.5/32", "80-443", 250)
+
+
+# ---- issue cases: fail closed, raw reads, busy answers, lost answers ---------------------------------------------
+
+NARROW = rule_fixture("NarrowOut", 400, "Outbound", access="Deny", sourceAddressPrefix="10.0.0.5/32",
+                      destinationAddressPrefix="Internet", destinationPortRange="443")
+NARROW_FIELDS = ("direction", "access", "protocol", "sourceAddressPrefix", "destinationAddressPrefix",
+                 "sourcePortRange", "destinationPortRange")
+
+
+def _narrow_unchanged_but(props, priority):
+    assert props["priority"] == priority, props
+    assert tuple(props.get(k) for k in NARROW_FIELDS) == \
+        ("Outbound", "Deny", "Tcp", "10.0.0.5/32", "Internet", "*", "443"), props
+
+
+def test_case1_partial_update_never_widens_rule(run, sandbox):
+    """Only name and priority given: every other field keeps its current value - in check mode, in the diff, in the
+    write, with nsg_rule and with nsg_rules. Nothing falls back to Inbound/Allow/'*'."""
+    load_nsg(sandbox, rules=[NARROW])
+    partial = {"resource_group": RG, "security_group": NSG, "name": "NarrowOut", "priority": 410}
+
+    result = run.module("nsg_rule", partial, check=True, diff=True)
+    assert result["changed"] and not result.get("failed"), result
+    before, after = result["diff"]["before"], result["diff"]["after"]
+    assert {k: v for k, v in before.items() if k != "priority"} == {k: v for k, v in after.items() if k != "priority"}
+    assert (before["priority"], after["priority"]) == (400, 410)
+    assert (after["direction"], after["access"], after["source_address_prefixes"]) == ("Outbound", "Deny", ["10.0.0.5/32"])
+    assert writes(sandbox) == []
+
+    result = run.module("nsg_rule", partial, diff=True)
+    assert result["changed"] and not result.get("failed"), result
+    assert result["rule"]["access"] == "Deny" and result["rule"]["destination_port_ranges"] == ["443"], result
+    assert writes(sandbox)[0]["body"]["properties"]["access"] == "Deny"
+    _narrow_unchanged_but(rules_by_name(sandbox)["NarrowOut"], 410)
+    sandbox.control.clear_requests()
+    assert run.module("nsg_rule", partial)["changed"] is False and writes(sandbox) == []
+
+    # nsg_rules: the same partial item, check mode first.
+    batch = {"resource_group": RG, "security_group": NSG, "rules": [{"name": "NarrowOut", "priority": 420}]}
+    result = run.module("nsg_rules", batch, check=True, diff=True)
+    assert result["changed"] and result["updated"] == ["NarrowOut"], result
+    after = result["diff"]["after"]["rules"]["NarrowOut"]
+    assert (after["priority"], after["direction"], after["access"], after["protocol"]) == (420, "Outbound", "Deny", "Tcp")
+    assert after["source_address_prefixes"] == ["10.0.0.5/32"] and after["destination_port_ranges"] == ["443"]
+    assert writes(sandbox) == []
+    result = run.module("nsg_rules", batch)
+    assert result["changed"] and not result.get("failed"), result
+    _narrow_unchanged_but(rules_by_name(sandbox)["NarrowOut"], 420)
+
+    # A description left out keeps the current one; one given replaces it.
+    run.module("nsg_rule", dict(partial, description="keep me"))
+    result = run.module("nsg_rule", dict(partial, priority=430))
+    assert result["rule"]["description"] == "keep me" and result["rule"]["priority"] == 430, result
+    _narrow_unchanged_but(rules_by_name(sandbox)["NarrowOut"], 430)
+    # Giving one side replaces that side only.
+    result = run.module("nsg_rule", dict(partial, priority=430, destination_address_prefixes=["AzureBackup"]))
+    props = rules_by_name(sandbox)["NarrowOut"]
+    assert (props["destinationAddressPrefix"], props["sourceAddressPrefix"], props["access"]) == \
+        ("AzureBackup", "10.0.0.5/32", "Deny"), props
+
+
+def test_case1_new_rule_requires_the_fields_that_decide_what_it_allows(run, sandbox):
+    load_nsg(sandbox, rules=[NARROW])
+    required = ["direction", "access", "protocol", "destination_port_ranges", "source_address_prefixes",
+                "destination_address_prefixes", "priority"]
+    result = run.module("nsg_rule", {"resource_group": RG, "security_group": NSG, "name": "Fresh", "priority": 300},
+                        check=True)
+    assert result.get("failed") and "would be created" in result["msg"], result
+    for word in required[:-1]:
+        assert word in result["msg"], (word, result["msg"])
+    result = run.module("nsg_rule", {"resource_group": RG, "security_group": NSG, "name": "Fresh"})
+    assert result.get("failed") and all(word in result["msg"] for word in required), result
+    # Everything but the source ports (which default to '*' on create) given: created.
+    full = {"resource_group": RG, "security_group": NSG, "name": "Fresh", "priority": 300, "direction": "Inbound",
+            "access": "Allow", "protocol": "Tcp", "source_address_prefixes": ["10.1.0.0/24"],
+            "destination_address_prefixes": ["VirtualNetwork"], "destination_port_ranges": [22]}
+    missing_one = {k: v for k, v in full.items() if k != "destination_address_prefixes"}
+    result = run.module("nsg_rule", missing_one)
+    assert result.get("failed") and "destination_address_prefixes" in result["msg"], result
+    assert "source_address_prefixes" not in result["msg"].split("Missing:")[1], result
+
+    rules = [{"name": "NarrowOut", "priority": 405},
+             {"name": "Fresh", "priority": 301, "direction": "Inbound", "access": "Allow"}]
+    result = run.module("nsg_rules", {"resource_group": RG, "security_group": NSG, "rules": rules})
+    assert result.get("failed"), result
+    for word in ("rules[1].protocol", "rules[1].destination_port_ranges", "rules[1].source_address_prefixes",
+                 "rules[1].destination_address_prefixes"):
+        assert word in result["msg"], (word, result["msg"])
+    assert "rules[1].direction" not in result["msg"] and "rules[0]" not in result["msg"], result["msg"]
+    assert writes(sandbox) == [] and set(rules_by_name(sandbox)) == {"NarrowOut"}
+
+    result = run.module("nsg_rule", full)
+    assert result["changed"] and not result.get("failed"), result
+    assert writes(sandbox)[0]["body"]["properties"]["sourcePortRange"] == "*"
+
+
+def _lower_bound_python():
+    """The interpreter of a venv with the lowest supported SDKs (azure-mgmt-network 28.0.0), when there is one."""
+    path = os.environ.get("AZBACKUP_LOWER_BOUND_PYTHON") or os.path.join(ROOT, ".venv-low", "bin", "python")
+    return path if os.path.exists(path) else None
+
+
+SDK_PYTHONS = [pytest.param(None, id="current-sdk"),
+               pytest.param("lower-bound", id="lower-bound-sdk",
+                            marks=pytest.mark.skipif(_lower_bound_python() is None,
+                                                     reason="no lower-bound venv (.venv-low or AZBACKUP_LOWER_BOUND_PYTHON)"))]
+
+
+@pytest.mark.parametrize("sdk", SDK_PYTHONS)
+def test_case2_reads_raw_json_with_any_sdk_and_never_deletes_unread_rules(run, sandbox, sdk):
+    """azure-mgmt-network 28.0.0 models flatten to snake_case: the modules read the raw JSON instead, so nsg_rules
+    with purge: false keeps every rule, nsg_rule sees existing rules and nsg_rule_info lists them."""
+    env = run.env(ANSIBLE_PYTHON_INTERPRETER=_lower_bound_python()) if sdk else None
+    load_nsg(sandbox)
+    new = {"name": "AllowHttpsOut", "direction": "Outbound", "access": "Allow", "protocol": "Tcp", "priority": 300,
+           "source_address_prefixes": ["*"], "destination_address_prefixes": ["AzureBackup"],
+           "destination_port_ranges": [443]}
+    result = run.module("nsg_rules", {"resource_group": RG, "security_group": NSG, "rules": [new]}, env=env)
+    assert not result.get("failed") and result["created"] == ["AllowHttpsOut"] and result["removed"] == [], result
+    assert set(rules_by_name(sandbox)) == {"AllowSshFromBastion", "DenyInternetOutbound", "AllowHttpsOut"}
+    sandbox.control.clear_requests()
+    result = run.module("nsg_rules", {"resource_group": RG, "security_group": NSG, "rules": [new]}, env=env)
+    assert result["changed"] is False and writes(sandbox) == [], result
+
+    # nsg_rule sees the existing rule (a partial update keeps its fields) and the priority conflict.
+    result = run.module("nsg_rule", {"resource_group": RG, "security_group": NSG, "name": "AllowSshFromBastion",
+                                     "priority": 110}, env=env)
+    assert result["changed"] and result["rule"]["destination_port_ranges"] == ["22"], result
+    assert result["rule"]["id"].endswith("/securityRules/AllowSshFromBastion"), result
+    result = run.module("nsg_rule", dict(PROXY, priority=4000), env=env)
+    assert result.get("failed") and "DenyInternetOutbound" in result["msg"], result
+    result = run.module("nsg_rule", {"resource_group": RG, "security_group": NSG, "name": "AllowHttpsOut",
+                                     "state": "absent"}, env=env)
+    assert result["changed"] and "AllowHttpsOut" not in rules_by_name(sandbox), result
+
+    result = run.module("nsg_rule_info", {"resource_group": RG, "security_group": NSG}, env=env)
+    names = [r["name"] for r in result["rules"] if not r["default"]]
+    assert names == ["AllowSshFromBastion", "DenyInternetOutbound"], result
+    assert result["security_group"]["etag"], result
+    assert set(rules_by_name(sandbox)) == {"AllowSshFromBastion", "DenyInternetOutbound"}
+
+
+# Cases 3 and 4 need sandbox faults that are being added in parallel; the names below are the assumed settings.
+NEEDS_BUSY = pytest.mark.xfail(strict=False, reason="needs sandbox faults busy_rate/busy_retry_after=None and lro_busy_rate")
+NEEDS_LOST = pytest.mark.xfail(strict=False, reason="needs sandbox faults lost_answer_rate + lost_answer_kinds")
+
+
+@NEEDS_BUSY
+@pytest.mark.parametrize("faults", [
+    pytest.param({"busy_rate": 0.5, "busy_retry_after": None}, id="busy-409-without-retry-after"),
+    pytest.param({"lro_busy_rate": 0.5}, id="busy-lro-final-state"),
+])
+def test_case3_busy_answers_are_retried_by_reading_again(run, sandbox, faults):
+    load_nsg(sandbox)
+    sandbox.control.set_faults(seed=3, **faults)
+    args = {"resource_group": RG, "security_group": NSG, "wait_timeout": 120}
+    result = run.module("nsg_rule", dict(PROXY, wait_timeout=120))
+    assert result["changed"] and not result.get("failed"), result
+    rules = [{"name": "busy-%d" % i, "direction": "Inbound", "access": "Allow", "protocol": "Tcp", "priority": 500 + i,
+              "source_address_prefixes": ["10.9.%d.0/24" % i], "destination_address_prefixes": ["VirtualNetwork"],
+              "destination_port_ranges": [22]} for i in range(3)]
+    result = run.module("nsg_rules", dict(args, rules=rules))
+    assert result["changed"] and not result.get("failed") and result["attempts"] >= 1, result
+    result = run.module("nsg_rule", {"resource_group": RG, "security_group": NSG, "name": "busy-0", "state": "absent",
+                                     "wait_timeout": 120})
+    assert result["changed"] and not result.get("failed"), result
+    state = rules_by_name(sandbox)
+    assert {"AllowProxyToInternet", "busy-1", "busy-2", "AllowSshFromBastion", "DenyInternetOutbound"} == set(state)
+    assert any(r.get("fault") for r in sandbox.control.requests()), "no busy answer was injected"
+
+
+@NEEDS_LOST
+@pytest.mark.parametrize("kinds", [pytest.param(["drop"], id="connection-dropped"), pytest.param([500], id="http-500")])
+def test_case4_write_that_landed_with_lost_answer_reports_changed(run, sandbox, kinds):
+    """Every write's answer is lost after the sandbox applied it: the next read shows the write landed, so the
+    task reports changed: true (and the diff's 'before' is the state of the first read)."""
+    load_nsg(sandbox)
+    sandbox.control.set_faults(lost_answer_rate=1.0, lost_answer_kinds=kinds)
+    result = run.module("nsg_rule", PROXY, diff=True)
+    assert result["changed"] is True and not result.get("failed"), result
+    assert result["diff"]["before"] == {} and result["diff"]["after"]["priority"] == 200, result
+    assert "AllowProxyToInternet" in rules_by_name(sandbox)
+
+    result = run.module("nsg_rule", {"resource_group": RG, "security_group": NSG, "name": "AllowProxyToInternet",
+                                     "state": "absent"}, diff=True)
+    assert result["changed"] is True and not result.get("failed"), result
+    assert result["diff"]["before"]["name"] == "AllowProxyToInternet" and result["diff"]["after"] == {}, result
+    assert "AllowProxyToInternet" not in rules_by_name(sandbox)
+
+    rules = [{"name": "lost-batch", "direction": "Inbound", "access": "Allow", "protocol": "Tcp", "priority": 600,
+              "source_address_prefixes": ["10.8.0.0/24"], "destination_address_prefixes": ["VirtualNetwork"],
+              "destination_port_ranges": [22]}]
+    result = run.module("nsg_rules", {"resource_group": RG, "security_group": NSG, "rules": rules}, diff=True)
+    assert result["changed"] is True and result["created"] == ["lost-batch"] and not result.get("failed"), result
+    assert "lost-batch" not in result["diff"]["before"]["rules"], result
+    assert "lost-batch" in rules_by_name(sandbox)

@@ -56,12 +56,14 @@ def test_concurrent_nsg_rule_forks_and_nsg_rules_runs(run, sandbox):
     inventory.write_text("\n".join(lines) + "\n")
     forks_play = [{"name": "parallel rule writers", "hosts": "writers", "gather_facts": False, "tasks": [
         task("nsg_rule", {"resource_group": RG, "security_group": NSG, "name": "par-{{ inventory_hostname }}",
-                          "direction": "Inbound", "protocol": "Tcp", "source_address_prefixes": ["10.9.{{ idx }}.0/24"],
+                          "direction": "Inbound", "access": "Allow", "protocol": "Tcp",
+                          "source_address_prefixes": ["10.9.{{ idx }}.0/24"], "destination_address_prefixes": ["*"],
                           "destination_port_ranges": ["{{ 8000 + idx | int }}"], "priority": "{{ 1000 + idx | int }}"}),
     ]}]
     batch_plays = []
     for b in range(BATCHES):
-        rules = [{"name": "batch%d-%02d" % (b, i), "direction": "Outbound", "protocol": "Tcp",
+        rules = [{"name": "batch%d-%02d" % (b, i), "direction": "Outbound", "access": "Allow", "protocol": "Tcp",
+                  "source_address_prefixes": ["*"],
                   "destination_address_prefixes": ["10.%d.%d.0/24" % (20 + b, i)], "destination_port_ranges": [443],
                   "priority": 2000 + 100 * b + i} for i in range(BATCH_SIZE)]
         batch_plays.append((rules, [{"name": "batch %d" % b, "hosts": "localhost", "gather_facts": False,
@@ -131,15 +133,17 @@ def test_everything_converges_with_30_percent_transient_faults(run, sandbox):
     load_nsg(sandbox)
     sandbox.control.set_faults(fault_rate=0.3, fault_statuses=[429, 500, 503], retry_after=0, drop_rate=0.05,
                                seed=42, apply_to="arm")
-    batch = [{"name": "f-%02d" % i, "direction": "Outbound", "protocol": "Tcp", "destination_port_ranges": [443],
+    batch = [{"name": "f-%02d" % i, "direction": "Outbound", "access": "Allow", "protocol": "Tcp",
+              "source_address_prefixes": ["*"], "destination_port_ranges": [443],
               "destination_address_prefixes": ["10.30.%d.0/24" % i], "priority_range": [500, 599]} for i in range(20)]
     tasks = [
         task("nsg_rule", {"resource_group": RG, "security_group": NSG, "name": "proxy", "direction": "Outbound",
-                          "protocol": "Tcp", "source_address_prefixes": ["10.0.0.5/32"],
+                          "access": "Allow", "protocol": "Tcp", "source_address_prefixes": ["10.0.0.5/32"],
                           "destination_address_prefixes": ["Internet"], "destination_port_ranges": ["80-443"],
                           "priority": 200}),
         task("nsg_rule", {"resource_group": RG, "security_group": NSG, "name": "backup", "direction": "Outbound",
-                          "protocol": "Tcp", "destination_address_prefixes": ["AzureBackup"],
+                          "access": "Allow", "protocol": "Tcp", "source_address_prefixes": ["*"],
+                          "destination_address_prefixes": ["AzureBackup"],
                           "destination_port_ranges": [443], "priority_range": [200, 299]}),
         task("nsg_rules", {"resource_group": RG, "security_group": NSG, "rules": batch}),
         task("nsg_rule", {"resource_group": RG, "security_group": NSG, "name": "DenyInternetOutbound", "state": "absent"}),

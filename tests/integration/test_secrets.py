@@ -22,10 +22,11 @@ CALLS = {
     "backup_readiness_info": {"resource_group": "rg-secrets"},
     "nsg_rule": {"resource_group": "rg-secrets", "security_group": "nsg-secrets", "name": "AllowBackup",
                  "direction": "Outbound", "access": "Allow", "protocol": "Tcp", "priority": 300,
-                 "destination_address_prefixes": ["AzureBackup"], "destination_port_ranges": ["443"]},
+                 "source_address_prefixes": ["*"], "destination_address_prefixes": ["AzureBackup"], "destination_port_ranges": ["443"]},
     "nsg_rules": {"resource_group": "rg-secrets", "security_group": "nsg-secrets",
                   "rules": [{"name": "AllowAad", "direction": "Outbound", "access": "Allow", "protocol": "Tcp",
-                             "priority": 301, "destination_address_prefixes": ["AzureActiveDirectory"],
+                             "priority": 301, "source_address_prefixes": ["*"],
+                             "destination_address_prefixes": ["AzureActiveDirectory"],
                              "destination_port_ranges": ["443"]}]},
     "nsg_rule_info": {"resource_group": "rg-secrets", "security_group": "nsg-secrets"},
 }

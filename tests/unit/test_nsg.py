@@ -12,8 +12,8 @@ SUB = "11111111-1111-1111-1111-111111111111"
 
 def opts(**kw):
     base = {"name": "r1", "state": "present", "direction": "Inbound", "access": "Allow", "protocol": "*",
-            "priority": 100, "priority_range": None, "source_address_prefixes": None,
-            "destination_address_prefixes": None, "source_port_ranges": ["*"], "destination_port_ranges": ["*"],
+            "priority": 100, "priority_range": None, "source_address_prefixes": ["*"],
+            "destination_address_prefixes": ["*"], "source_port_ranges": ["*"], "destination_port_ranges": ["*"],
             "source_application_security_groups": [], "destination_application_security_groups": [],
             "description": ""}
     base.update(kw)
@@ -62,7 +62,8 @@ def test_several_values_go_to_plural_fields():
 
 
 def test_service_tag_and_asg():
-    s = spec(destination_address_prefixes=["Storage.WestEurope"], source_application_security_groups=["asg-web"])
+    s = spec(destination_address_prefixes=["Storage.WestEurope"], source_application_security_groups=["asg-web"],
+             source_address_prefixes=None)
     props = _nsg.to_arm(s, 100)["properties"]
     assert props["destinationAddressPrefix"] == "Storage.WestEurope"
     assert props["sourceApplicationSecurityGroups"] == [
@@ -79,7 +80,7 @@ def test_asg_name_resolves_subscription_lazily():
 
     _nsg.validate(opts(), sub, "rg")
     assert calls == []
-    _nsg.validate(opts(destination_application_security_groups=["a1"]), sub, "rg")
+    _nsg.validate(opts(destination_application_security_groups=["a1"], destination_address_prefixes=None), sub, "rg")
     assert calls == [1]
 
 
@@ -96,7 +97,6 @@ def test_asg_name_resolves_subscription_lazily():
     (dict(priority=4097), ["priority", "100-4096"]),
     (dict(priority="high"), ["priority", "auto"]),
     (dict(priority=True), ["priority"]),
-    (dict(priority=None), ["priority is required", "priority_range"]),
     (dict(priority=200, priority_range=[200, 299]), ["either priority", "priority_range"]),
     (dict(priority=None, priority_range=[300, 200]), ["priority_range", "lowest first"]),
     (dict(priority=None, priority_range=[50, 200]), ["priority_range", "100-4096"]),
@@ -298,3 +298,134 @@ def test_plan_many_idempotent_and_body():
 def test_lowest_free():
     assert _nsg.lowest_free({100, 101, 103}, (100, 104)) == 102
     assert _nsg.lowest_free({100}, (100, 100)) is None
+
+
+# ---- fail closed: left-out fields keep their values; a new rule needs every deciding field ---------------------
+
+
+def only(**kw):
+    """Only the options a task gives (everything else None, as AnsibleModule passes it)."""
+    base = {k: None for k in _nsg.RULE_OPTIONS}
+    base.update(state="present")
+    base.update(kw)
+    return base
+
+
+NARROW = arm("NarrowOut", 400, "Outbound", access="Deny", sourceAddressPrefix="10.0.0.5/32",
+             destinationAddressPrefix="Internet", destinationPortRange="443", description="narrow")
+
+
+def test_rule_options_have_no_widening_defaults():
+    for key in ("direction", "access", "protocol", "source_port_ranges", "destination_port_ranges",
+                "source_address_prefixes", "destination_address_prefixes", "source_application_security_groups",
+                "destination_application_security_groups", "description", "priority"):
+        assert "default" not in _nsg.RULE_OPTIONS[key], key
+
+
+def test_partial_update_keeps_every_left_out_field():
+    s = _nsg.validate(only(name="narrowout", priority=410), SUB, "rg")
+    before, after, changed = _nsg.plan_one(s, nsg(NARROW), "nsg1")
+    assert changed and after["name"] == "NarrowOut"
+    assert after["properties"] == dict({k: v for k, v in NARROW["properties"].items() if k != "provisioningState"},
+                                       priority=410)
+    # Nothing given but the name: no change at all (the priority is kept too).
+    assert _nsg.plan_one(_nsg.validate(only(name="NarrowOut"), SUB, "rg"), nsg(NARROW), "nsg1")[2] is False
+    # One side given: only that side changes; an ASG replaces the prefixes of its side.
+    s = _nsg.validate(only(name="NarrowOut", destination_application_security_groups=["asg1"]), SUB, "rg")
+    props = _nsg.plan_one(s, nsg(NARROW), "nsg1")[1]["properties"]
+    assert props["sourceAddressPrefix"] == "10.0.0.5/32" and "destinationAddressPrefix" not in props
+    assert props["destinationApplicationSecurityGroups"][0]["id"].endswith("/applicationSecurityGroups/asg1")
+    assert (props["access"], props["description"]) == ("Deny", "narrow")
+    # An empty description given removes it.
+    s = _nsg.validate(only(name="NarrowOut", description=""), SUB, "rg")
+    assert "description" not in _nsg.plan_one(s, nsg(NARROW), "nsg1")[1]["properties"]
+
+
+def test_partial_update_in_a_batch_keeps_every_left_out_field():
+    specs = _nsg.validate_many([only(name="NarrowOut", priority=420)], SUB, "rg")
+    plan = _nsg.plan_many(specs, nsg(NARROW), "nsg1")
+    assert plan["updated"] == ["NarrowOut"]
+    props = plan["rules"][0]["properties"]
+    assert (props["direction"], props["access"], props["protocol"], props["sourceAddressPrefix"],
+            props["destinationAddressPrefix"], props["destinationPortRange"], props["priority"]) == \
+        ("Outbound", "Deny", "Tcp", "10.0.0.5/32", "Internet", "443", 420)
+
+
+def test_new_rule_needs_every_deciding_field_and_names_the_missing_ones():
+    with pytest.raises(_nsg.Invalid) as err:
+        _nsg.plan_one(_nsg.validate(only(name="fresh", priority=300), SUB, "rg"), nsg(NARROW), "nsg1")
+    for word in ("'fresh'", "direction", "access", "protocol", "destination_port_ranges", "source_address_prefixes",
+                 "source_application_security_groups", "destination_address_prefixes"):
+        assert word in err.value.msg, word
+    assert "source_port_ranges" not in err.value.msg and "priority" not in err.value.msg.split("Missing:")[1]
+    specs = _nsg.validate_many([only(name="NarrowOut", priority=420),
+                                only(name="fresh", direction="Inbound", access="Allow", protocol="Tcp",
+                                      source_address_prefixes=["*"], destination_port_ranges=[22])], SUB, "rg")
+    with pytest.raises(_nsg.Invalid) as err:
+        _nsg.plan_many(specs, nsg(NARROW), "nsg1")
+    missing = err.value.msg.split("Missing:")[1]
+    assert "rules[1].destination_address_prefixes" in missing and "rules[1].priority" in missing
+    assert "rules[1].direction" not in missing and "rules[0]" not in missing
+
+
+def test_new_rule_defaults_only_source_ports_and_description():
+    s = _nsg.validate(only(name="fresh", priority=300, direction="Inbound", access="Allow", protocol="Tcp",
+                            source_address_prefixes=["10.0.0.0/24"], destination_application_security_groups=["a"],
+                            destination_port_ranges=[22]), SUB, "rg")
+    props = _nsg.plan_one(s, nsg(), "nsg1")[1]["properties"]
+    assert props["sourcePortRange"] == "*" and "description" not in props
+
+
+def test_kept_side_of_the_other_family_is_refused():
+    s = _nsg.validate(only(name="NarrowOut", destination_address_prefixes=["2001:db8::/64"]), SUB, "rg")
+    with pytest.raises(_nsg.Invalid) as err:
+        _nsg.plan_one(s, nsg(NARROW), "nsg1")
+    assert "IPv4 and IPv6" in err.value.msg
+
+
+# ---- reads: raw JSON only, strict shape ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("bad, words", [
+    ([], ["not a JSON object"]),
+    ({"name": "n", "security_rules": []}, ["no properties"]),
+    ({"properties": "x"}, ["no properties"]),
+    ({"properties": {}}, ["securityRules is not a list"]),
+    ({"properties": {"securityRules": {}}}, ["securityRules is not a list"]),
+    ({"properties": {"securityRules": [], "defaultSecurityRules": "x"}}, ["defaultSecurityRules"]),
+    ({"properties": {"securityRules": ["x"]}}, ["rule is not a JSON object"]),
+    ({"properties": {"securityRules": [{"properties": {}}]}}, ["no name"]),
+    ({"properties": {"securityRules": [{"name": "r", "protocol": "Tcp"}]}}, ["'r'", "no properties"]),
+])
+def test_unknown_read_shapes_fail(bad, words):
+    with pytest.raises(_nsg.Unreadable) as err:
+        _nsg.check_nsg_shape(bad, "nsg1")
+    assert err.value.code == "UnreadableAnswer" and "writes nothing" in err.value.msg
+    for word in words:
+        assert word in err.value.msg, (word, err.value.msg)
+
+
+def test_rest_shape_passes():
+    assert _nsg.check_nsg_shape(nsg(NARROW), "nsg1")["name"] == "nsg1"
+
+
+# ---- application security group IDs ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", [
+    "/subscriptions/x/bad",
+    "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1",
+    "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/networkSecurityGroups/n1",
+    "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/applicationSecurityGroups/a1/child/c1",
+    "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/applicationSecurityGroups/-bad",
+])
+def test_asg_ids_that_are_not_asgs_are_refused(value):
+    with pytest.raises(_nsg.Invalid):
+        _nsg.asg_id(value, SUB, "rg", "source_application_security_groups")
+
+
+def test_asg_ids_are_kept_and_names_resolved():
+    rid = "/subscriptions/s/resourceGroups/rg/providers/microsoft.network/applicationSecurityGroups/a1"
+    assert _nsg.asg_id(rid, SUB, "rg", "x") == rid
+    assert _nsg.asg_id("a1", SUB, "rg2", "x") == \
+        "/subscriptions/%s/resourceGroups/rg2/providers/Microsoft.Network/applicationSecurityGroups/a1" % SUB

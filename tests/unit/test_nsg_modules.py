@@ -79,11 +79,11 @@ class FakeNetwork:
         self.network_security_groups = self
         self.security_rules = Rules(self)
 
-    def get(self, rg, name):
+    def get(self, rg, name, cls=None):
         self.calls.append(("GET", name))
         return copy.deepcopy(self.nsg)
 
-    def begin_create_or_update(self, rg, name, body, headers=None):
+    def begin_create_or_update(self, rg, name, body, headers=None, cls=None):
         self.calls.append(("PUT", name, (headers or {}).get("If-Match")))
         if self.interfere:
             # Someone else adds a rule between our read and our write.
@@ -101,7 +101,7 @@ class Rules:
     def __init__(self, net):
         self.net = net
 
-    def begin_create_or_update(self, rg, nsg, name, body):
+    def begin_create_or_update(self, rg, nsg, name, body, cls=None):
         self.net.calls.append(("PUT-RULE", name, body["properties"]["priority"]))
         if self.net.conflicts:
             self.net.conflicts -= 1
@@ -116,14 +116,16 @@ class Rules:
 def batch_params(**kw):
     params = {"resource_group": "rg", "security_group": "nsg", "purge": False, "max_attempts": 5, "wait_timeout": 60,
               "rules": [{"name": "mine", "state": "present", "direction": "Outbound", "priority": None,
-                         "priority_range": [3000, 3100], "protocol": "Tcp"}]}
+                         "priority_range": [3000, 3100], "protocol": "Tcp",
+                         "access": "Allow", "source_address_prefixes": ["*"], "destination_address_prefixes": ["*"],
+                         "destination_port_ranges": ["*"]}]}
     params.update(kw)
     return params
 
 
 @pytest.fixture(autouse=True)
 def no_sleep(monkeypatch):
-    monkeypatch.setattr(nsg_rules.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr("time.sleep", lambda seconds: None)
 
 
 def test_nsg_rules_rereads_and_reapplies_on_412():
@@ -156,7 +158,7 @@ def test_nsg_rules_check_mode_and_no_change_write_nothing():
 def rule_params(**kw):
     params = {"resource_group": "rg", "security_group": "nsg", "wait_timeout": 60, "name": "mine", "state": "present",
               "direction": "Outbound", "access": "Allow", "protocol": "*", "priority": None,
-              "priority_range": [200, 299], "source_address_prefixes": None, "destination_address_prefixes": None,
+              "priority_range": [200, 299], "source_address_prefixes": ["*"], "destination_address_prefixes": ["*"],
               "source_port_ranges": ["*"], "destination_port_ranges": ["*"], "source_application_security_groups": [],
               "destination_application_security_groups": [], "description": ""}
     params.update(kw)
@@ -177,3 +179,136 @@ def test_nsg_rule_fixed_priority_conflict_is_not_retried():
     with pytest.raises(HttpResponseError):
         nsg_rule.main_logic(FakeModule(rule_params(priority=250, priority_range=None), net))
     assert len([c for c in net.calls if c[0] == "PUT-RULE"]) == 1
+
+
+# ---- issue cases: flattened SDK models, busy answers, lost answers ------------------------------------------------
+
+
+def flattened(nsg):
+    """What azure-mgmt-network 28.0.0's model.as_dict() gives: snake_case, no properties object."""
+    props = nsg["properties"]
+    return {"name": nsg["name"], "location": nsg["location"], "etag": nsg["etag"],
+            "security_rules": [dict(r["properties"], name=r["name"]) for r in props["securityRules"]],
+            "default_security_rules": []}
+
+
+class OldSdkNetwork(FakeNetwork):
+    """Raw JSON only through cls=; the model's dict is the flattened one. always_flat: even cls= gives no REST shape."""
+
+    def __init__(self, rules, always_flat=False):
+        super().__init__(rules)
+        self.always_flat = always_flat
+
+    def get(self, rg, name, cls=None):
+        self.calls.append(("GET", name))
+        if cls is None or self.always_flat:
+            return flattened(self.nsg)
+        return copy.deepcopy(self.nsg)
+
+
+def test_case2_nsg_rules_reads_raw_json_and_keeps_every_rule():
+    net = OldSdkNetwork([rule("keep", 100), rule("also", 101)])
+    with pytest.raises(Exit) as done:
+        nsg_rules.main_logic(FakeModule(batch_params(), net))
+    assert done.value.result["removed"] == [] and done.value.result["created"] == ["mine"]
+    assert {r["name"] for r in net.nsg["properties"]["securityRules"]} == {"keep", "also", "mine"}
+
+
+def test_case2_a_read_of_unknown_shape_fails_and_writes_nothing():
+    net = OldSdkNetwork([rule("keep", 100)], always_flat=True)
+    with pytest.raises(AzbError) as err:
+        nsg_rules.main_logic(FakeModule(batch_params(), net))
+    assert err.value.code == "UnreadableAnswer" and "properties" in err.value.msg
+    with pytest.raises(AzbError):
+        nsg_rule.main_logic(FakeModule(rule_params(), net))
+    assert [c[0] for c in net.calls] == ["GET", "GET"]
+
+
+class Flaky(FakeNetwork):
+    """Writes that fail: 'busy' before applying (409 AnotherOperationInProgress, no Retry-After), or 'lost' after
+    applying (500: the answer is lost, the change landed)."""
+
+    def __init__(self, rules, faults):
+        super().__init__(rules)
+        self.faults = list(faults)
+        self.security_rules = FlakyRules(self)
+
+    def begin_create_or_update(self, rg, name, body, headers=None, cls=None):
+        fault = self.faults.pop(0) if self.faults else None
+        if fault == "busy":
+            self.calls.append(("PUT", name, "busy"))
+            raise http_error(409, "AnotherOperationInProgress")
+        done = super().begin_create_or_update(rg, name, body, headers=headers, cls=cls)
+        if fault == "lost":
+            raise http_error(500, "InternalServerError")
+        return done
+
+
+class FlakyRules(Rules):
+    def begin_create_or_update(self, rg, nsg, name, body, cls=None):
+        fault = self.net.faults.pop(0) if self.net.faults else None
+        if fault == "busy":
+            self.net.calls.append(("PUT-RULE", name, "busy"))
+            raise http_error(409, "AnotherOperationInProgress")
+        done = super().begin_create_or_update(rg, nsg, name, body, cls=cls)
+        if fault == "lost":
+            raise http_error(500, "InternalServerError")
+        return done
+
+    def begin_delete(self, rg, nsg, name, cls=None):
+        fault = self.net.faults.pop(0) if self.net.faults else None
+        self.net.calls.append(("DELETE-RULE", name))
+        if fault == "busy":
+            raise http_error(409, "AnotherOperationInProgress")
+        rules = self.net.nsg["properties"]["securityRules"]
+        rules[:] = [r for r in rules if r["name"] != name]
+        if fault == "lost":
+            raise http_error(500, "InternalServerError")
+        return Done(None)
+
+
+def test_case3_busy_answers_rerun_the_whole_step():
+    net = Flaky([rule("keep", 100)], ["busy", "busy"])
+    with pytest.raises(Exit) as done:
+        nsg_rules.main_logic(FakeModule(batch_params(max_attempts=1), net))
+    assert done.value.result["changed"] and done.value.result["attempts"] == 3
+    # Every attempt reads before it writes; busy answers do not count against max_attempts.
+    assert [c[0] for c in net.calls] == ["GET", "PUT", "GET", "PUT", "GET", "PUT"]
+    net = Flaky([], ["busy"])
+    with pytest.raises(Exit) as done:
+        nsg_rule.main_logic(FakeModule(rule_params(), net))
+    assert done.value.result["changed"]
+    assert [c[0] for c in net.calls] == ["GET", "PUT-RULE", "GET", "PUT-RULE"]
+
+
+def test_case4_lost_answer_of_a_landed_write_reports_changed():
+    net = Flaky([rule("keep", 100)], ["lost"])
+    with pytest.raises(Exit) as done:
+        nsg_rules.main_logic(FakeModule(batch_params(), net, diff_mode=True))
+    result = done.value.result
+    assert result["changed"] and result["created"] == ["mine"] and result["attempts"] == 2
+    assert set(result["diff"]["before"]["rules"]) == {"keep"} and "mine" in result["diff"]["after"]["rules"]
+    assert [c[0] for c in net.calls] == ["GET", "PUT", "GET"]
+
+    net = Flaky([], ["lost"])
+    with pytest.raises(Exit) as done:
+        nsg_rule.main_logic(FakeModule(rule_params(), net, diff_mode=True))
+    result = done.value.result
+    assert result["changed"] and result["diff"]["before"] == {} and result["diff"]["after"]["priority"] == 200
+    assert [c[0] for c in net.calls] == ["GET", "PUT-RULE", "GET"]
+
+    net = Flaky([rule("mine", 250)], ["lost"])
+    with pytest.raises(Exit) as done:
+        nsg_rule.main_logic(FakeModule(rule_params(state="absent"), net, diff_mode=True))
+    result = done.value.result
+    assert result["changed"] and result["diff"]["before"]["name"] == "mine" and result["diff"]["after"] == {}
+    assert [c[0] for c in net.calls] == ["GET", "DELETE-RULE", "GET"]
+
+
+def test_case4_nothing_lost_and_nothing_changed_stays_unchanged():
+    net = Flaky([rule("mine", 3000)], [])
+    params = batch_params()
+    params["rules"][0].update(protocol="*")
+    with pytest.raises(Exit) as done:
+        nsg_rules.main_logic(FakeModule(params, net))
+    assert done.value.result["changed"] is False and [c[0] for c in net.calls] == ["GET"]
