@@ -555,14 +555,14 @@ def test_case1_new_rule_requires_the_fields_that_decide_what_it_allows(run, sand
 
 def _lower_bound_python():
     """The interpreter of a venv with the lowest supported SDKs (azure-mgmt-network 28.0.0), when there is one."""
-    path = os.environ.get("AZBACKUP_LOWER_BOUND_PYTHON") or os.path.join(ROOT, ".venv-low", "bin", "python")
+    path = os.environ.get("AZBACKUP_LOWER_BOUND_PYTHON") or os.path.join(ROOT, ".venv-lowest", "bin", "python")
     return path if os.path.exists(path) else None
 
 
 SDK_PYTHONS = [pytest.param(None, id="current-sdk"),
                pytest.param("lower-bound", id="lower-bound-sdk",
                             marks=pytest.mark.skipif(_lower_bound_python() is None,
-                                                     reason="no lower-bound venv (.venv-low or AZBACKUP_LOWER_BOUND_PYTHON)"))]
+                                                     reason="no lower-bound venv (.venv-lowest or AZBACKUP_LOWER_BOUND_PYTHON)"))]
 
 
 @pytest.mark.parametrize("sdk", SDK_PYTHONS)
@@ -599,15 +599,9 @@ def test_case2_reads_raw_json_with_any_sdk_and_never_deletes_unread_rules(run, s
     assert set(rules_by_name(sandbox)) == {"AllowSshFromBastion", "DenyInternetOutbound"}
 
 
-# Cases 3 and 4 need sandbox faults that are being added in parallel; the names below are the assumed settings.
-NEEDS_BUSY = pytest.mark.xfail(strict=False, reason="needs sandbox faults busy_rate/busy_retry_after=None and lro_busy_rate")
-NEEDS_LOST = pytest.mark.xfail(strict=False, reason="needs sandbox faults lost_answer_rate + lost_answer_kinds")
-
-
-@NEEDS_BUSY
 @pytest.mark.parametrize("faults", [
-    pytest.param({"busy_rate": 0.5, "busy_retry_after": None}, id="busy-409-without-retry-after"),
-    pytest.param({"lro_busy_rate": 0.5}, id="busy-lro-final-state"),
+    pytest.param({"busy_rate": 0.5, "busy_retry_after_rate": 0.0}, id="busy-409-without-retry-after"),
+    pytest.param({"busy_lro_rate": 0.5}, id="busy-lro-final-state"),
 ])
 def test_case3_busy_answers_are_retried_by_reading_again(run, sandbox, faults):
     load_nsg(sandbox)
@@ -628,7 +622,6 @@ def test_case3_busy_answers_are_retried_by_reading_again(run, sandbox, faults):
     assert any(r.get("fault") for r in sandbox.control.requests()), "no busy answer was injected"
 
 
-@NEEDS_LOST
 @pytest.mark.parametrize("kinds", [pytest.param(["drop"], id="connection-dropped"), pytest.param([500], id="http-500")])
 def test_case4_write_that_landed_with_lost_answer_reports_changed(run, sandbox, kinds):
     """Every write's answer is lost after the sandbox applied it: the next read shows the write landed, so the
