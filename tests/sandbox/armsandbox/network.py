@@ -239,7 +239,7 @@ def build_rule(nsg_id, name, body, kind="securityRules"):
 
     out = {"provisioningState": "Succeeded"}
     if description is not None:
-        out["description"] = description
+        out["description"] = str(description)
     out["protocol"] = normalized["protocol"]
     for side in ("source", "destination"):
         if ports[side][0] is not None:

@@ -159,6 +159,8 @@ class SpecValidator:
             for index, item in enumerate(value):
                 self._check(schema.get("items", {}), item, f"{path}[{index}]", file_name, type_name)
         elif kind == "string":
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                value = str(value)  # ARM's JSON reader turns a number into a string (e.g. destinationPortRange: 80)
             if not isinstance(value, str):
                 raise _invalid(f"Error converting value {json.dumps(value)} to type 'System.String'. Path '{where}'")
             enum = schema.get("enum")
