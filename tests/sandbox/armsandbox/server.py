@@ -202,9 +202,10 @@ class Sandbox:
         if "providers" in lower:
             i = lower.index("providers")
             if len(segments) > i + 2:
+                # The full (nested) type: vaults/backupconfig for …/vaults/{name}/backupconfig/vaultconfig.
                 return ArmError(
                     400, "InvalidResourceType",
-                    f"The resource type '{segments[i + 2]}' could not be found in the namespace "
+                    f"The resource type '{'/'.join(segments[i + 2::2])}' could not be found in the namespace "
                     f"'{segments[i + 1]}' for api version '{req.api_version}'.",
                 )
         return ArmError(404, "NotFound", f"No HTTP resource was found that matches the request URI '{req.path}'.")
