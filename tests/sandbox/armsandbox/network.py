@@ -5,7 +5,7 @@ import ipaddress
 import math
 import re
 
-from . import servicetags
+from . import references, servicetags
 from .common import (
     ArmError,
     Response,
@@ -425,6 +425,7 @@ def put_nsg(sandbox, req, sub, rg, nsg):
     if len(names) != len(set(names)):
         raise bad_request("InvalidRequestFormat", "Cannot parse the request: duplicate security rule names.")
     _check_conflicts(rules)
+    references.check_rule_asgs(sandbox, rules)
     for rule in rules:
         rule["properties"]["provisioningState"] = "Updating"
     target["properties"]["securityRules"] = rules
@@ -512,6 +513,7 @@ def put_rule(sandbox, req, sub, rg, nsg, rule):
     new_rule = build_rule(target["id"], existing["name"] if existing else rule, req.body)
     others = [r for r in target["properties"]["securityRules"] if r is not existing]
     _check_conflicts(others + [new_rule])
+    references.check_rule_asgs(sandbox, [new_rule])
     new_rule["properties"]["provisioningState"] = "Updating"
     if existing is not None:
         index = target["properties"]["securityRules"].index(existing)

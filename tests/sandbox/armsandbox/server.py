@@ -12,9 +12,11 @@ import urllib.parse
 
 from . import (
     DEFAULT_SUBSCRIPTION_ID,
+    asg,
     auth,
     compute,
     fixtures,
+    identity,
     network,
     resources,
     schema,
@@ -25,7 +27,7 @@ from .faults import Faults
 from .lro import LroManager
 from .state import State
 
-PROVIDERS = (resources, network, vaults, compute)
+PROVIDERS = (resources, network, vaults, compute, asg, identity)
 MAX_LOG = 200_000
 
 
