@@ -27,7 +27,12 @@ def test_application_security_group_lifecycle(sandbox, arm):
     assert arm.send("GET", headers["Azure-AsyncOperation"][len(sandbox.url):])[2]["status"] == "Succeeded"
     got = arm.send("GET", f"{ASG}/ASG1", api_version=NETWORK_API)[2]
     assert got["name"] == "asg1" and got["properties"]["provisioningState"] == "Succeeded"
-    assert arm.send("PUT", f"{ASG}/asg1", {"location": "westeurope"}, api_version=NETWORK_API)[0] == 200
+    status, headers, _unused = arm.send("PUT", f"{ASG}/asg1", {"location": "westeurope"}, api_version=NETWORK_API)
+    assert status == 200
+    # A write while the update runs is refused, as on an NSG.
+    status, _unused, body = arm.send("DELETE", f"{ASG}/asg1", api_version=NETWORK_API)
+    assert (status, body["error"]["code"]) == (409, "AnotherOperationInProgress")
+    assert arm.send("GET", headers["Azure-AsyncOperation"][len(sandbox.url):])[2]["status"] == "Succeeded"
     other = ASG.replace("/rg1/", "/rg2/")
     assert arm.send("PUT", f"{other}/asg2", {"location": "westeurope"}, api_version=NETWORK_API)[0] == 201
     assert [a["name"] for a in arm.send("GET", ASG, api_version=NETWORK_API)[2]["value"]] == ["asg1"]
