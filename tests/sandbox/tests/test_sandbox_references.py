@@ -18,6 +18,7 @@ def _asg_rule(*asg_ids, priority=200):
 
 def test_application_security_group_lifecycle(sandbox, arm):
     sandbox.control.load_fixtures(rg_fixture("rg1", "rg2"))
+    sandbox.control.set_faults(lro_retry_after=1, lro_max_seconds=30)  # each operation runs 1 s unless polled
     status, headers, body = arm.send("PUT", f"{ASG}/asg1", {"location": "West Europe", "tags": {"a": "b"}},
                                      api_version=NETWORK_API)
     assert status == 201 and "Azure-AsyncOperation" in headers
