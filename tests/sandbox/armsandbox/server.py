@@ -16,6 +16,7 @@ from . import (
     auth,
     compute,
     fixtures,
+    generic,
     identity,
     network,
     resources,
@@ -27,7 +28,7 @@ from .faults import Faults
 from .lro import LroManager
 from .state import State
 
-PROVIDERS = (resources, network, vaults, compute, asg, identity)
+PROVIDERS = (resources, network, vaults, compute, asg, identity, generic)
 MAX_LOG = 200_000
 
 
