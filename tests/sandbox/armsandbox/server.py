@@ -21,6 +21,7 @@ from . import (
     network,
     resources,
     schema,
+    vaultconfig,
     vaults,
 )
 from .common import ArmError, Request, Response, new_guid
@@ -28,7 +29,7 @@ from .faults import Faults
 from .lro import LroManager
 from .state import State
 
-PROVIDERS = (resources, network, vaults, compute, asg, identity, generic)
+PROVIDERS = (resources, network, vaults, compute, asg, identity, generic, vaultconfig)
 MAX_LOG = 200_000
 
 
