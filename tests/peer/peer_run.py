@@ -133,14 +133,16 @@ def run_target(bench, side, target):
 
 def print_table(rows):
     width = max(len(r["task"]) for r in rows)
-    for index, row in enumerate(rows, 1):
+    numbers = {}
+    for row in rows:
+        numbers[row["target"]] = index = numbers.get(row["target"], 0) + 1
         note = ""
         if row["status"] == "FAIL":
-            note = ("peer-only (module missing from the bundled azure.azcollection): " if row["peer_only"] else "") + \
-                row["reason"][:160]
+            prefix = "peer-only (module missing from the bundled azure.azcollection): " if row["peer_only"] else ""
+            note = prefix + row["reason"][:160]
         seconds = "%5.1f s" % row["seconds"] if row.get("seconds") is not None else "       "
-        print("%-32s %3d  %-*s  %-4s %s  %s" % (row["target"], index, width, row["task"], row["status"], seconds,
-                                                 note))
+        line = "%-32s %3d  %-*s  %-4s %s  %s" % (row["target"], index, width, row["task"], row["status"], seconds, note)
+        print(line.rstrip())
 
 
 def main(argv=None):
