@@ -146,7 +146,7 @@ def print_table(rows):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--target", action="append", choices=TARGETS, help="run only this target (repeatable)")
     parser.add_argument("--profile", choices=sorted(PROFILES), default="local")
     parser.add_argument("--no-strict", action="store_true", help="do not validate request bodies against the specs")
