@@ -1,10 +1,13 @@
 """Long-running operations.
 
-An operation finishes when a client has polled its monitor URL `lro_polls` times (the poll that
-reaches the count already sees the terminal state), or, as a fallback for clients that never
-poll, once `lro_max_seconds` of wall-clock time have passed. When it finishes its `on_done`
-callback applies the final state change (e.g. provisioningState -> Succeeded, or the removal of
-a deleted resource). `lock_key` marks a resource (e.g. an NSG) as busy while the operation runs.
+Like Azure, an operation finishes on the clock, whoever polls: its deadline is fixed when it
+starts, `lro_polls` x `lro_retry_after` seconds later (the time a client that polls as told by
+Retry-After needs to see the end), capped at `lro_max_seconds`. Any ARM request after the deadline
+(a GET of the resource or of the status URL) sees the final state. Polls are still counted: the
+`lro_polls`-th poll also ends the operation, so a client polling faster than told, or a test,
+does not have to wait. When an operation finishes its `on_done` callback applies the final state
+change (e.g. provisioningState -> Succeeded, or the removal of a deleted resource). `lock_key`
+marks a resource (e.g. an NSG) as busy while the operation runs.
 """
 
 import time
@@ -43,12 +46,18 @@ class LroManager:
 
     def start(self, lock_key=None, on_done=None, result=None, **info):
         polls = int(self.settings.get("lro_polls", 1))
-        deadline = time.monotonic() + float(self.settings.get("lro_max_seconds", 3.0))
+        deadline = time.monotonic() + self.duration(polls)
         op = Operation(new_guid(), polls, deadline, lock_key, on_done, result, info)
         self.ops[op.id] = op
         if polls <= 0:
             self._finish(op)
         return op
+
+    def duration(self, polls):
+        """Seconds an operation takes on the clock: polls x the Retry-After interval, capped at lro_max_seconds."""
+        cap = float(self.settings.get("lro_max_seconds", 3.0))
+        interval = max(0.0, float(self.settings.get("lro_retry_after", 0.05)))
+        return max(0.0, min(cap, polls * interval))
 
     def _finish(self, op, status="Succeeded", error=None):
         if op.done:

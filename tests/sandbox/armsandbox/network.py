@@ -6,7 +6,7 @@ import math
 import re
 import time
 
-from . import servicetags
+from . import references, servicetags
 from .common import (
     ArmError,
     Response,
@@ -240,7 +240,7 @@ def build_rule(nsg_id, name, body, kind="securityRules"):
 
     out = {"provisioningState": "Succeeded"}
     if description is not None:
-        out["description"] = description
+        out["description"] = str(description)
     out["protocol"] = normalized["protocol"]
     for side in ("source", "destination"):
         if ports[side][0] is not None:
@@ -437,6 +437,7 @@ def put_nsg(sandbox, req, sub, rg, nsg):
     if len(names) != len(set(names)):
         raise bad_request("InvalidRequestFormat", "Cannot parse the request: duplicate security rule names.")
     _check_conflicts(rules)
+    references.check_rule_asgs(sandbox, rules)
     for rule in rules:
         rule["properties"]["provisioningState"] = "Updating"
     target["properties"]["securityRules"] = rules
@@ -524,6 +525,7 @@ def put_rule(sandbox, req, sub, rg, nsg, rule):
     new_rule = build_rule(target["id"], existing["name"] if existing else rule, req.body)
     others = [r for r in target["properties"]["securityRules"] if r is not existing]
     _check_conflicts(others + [new_rule])
+    references.check_rule_asgs(sandbox, [new_rule])
     new_rule["properties"]["provisioningState"] = "Updating"
     if existing is not None:
         index = target["properties"]["securityRules"].index(existing)

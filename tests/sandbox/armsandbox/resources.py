@@ -10,10 +10,11 @@ API_VERSIONS = frozenset({
 # Resource-group-scoped kinds removed together with their resource group.
 KINDS_IN_GROUP = (
     "networkSecurityGroups", "virtualNetworks", "networkInterfaces", "loadBalancers",
-    "publicIPAddresses", "vaults", "virtualMachines",
+    "publicIPAddresses", "vaults", "virtualMachines", "applicationSecurityGroups", "userAssignedIdentities",
 )
 REGISTERED_NAMESPACES = (
     "Microsoft.Network", "Microsoft.RecoveryServices", "Microsoft.Compute", "Microsoft.Resources",
+    "Microsoft.ManagedIdentity",
 )
 
 

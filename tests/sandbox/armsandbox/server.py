@@ -13,12 +13,16 @@ import urllib.parse
 
 from . import (
     DEFAULT_SUBSCRIPTION_ID,
+    asg,
     auth,
     compute,
     fixtures,
+    generic,
+    identity,
     network,
     resources,
     schema,
+    vaultconfig,
     vaults,
 )
 from .common import ArmError, Request, Response, new_guid
@@ -26,7 +30,7 @@ from .faults import Faults
 from .lro import LroManager
 from .state import State, rkey
 
-PROVIDERS = (resources, network, vaults, compute)
+PROVIDERS = (resources, network, vaults, compute, asg, identity, generic, vaultconfig)
 MAX_LOG = 200_000
 
 
@@ -247,9 +251,10 @@ class Sandbox:
         if "providers" in lower:
             i = lower.index("providers")
             if len(segments) > i + 2:
+                # The full (nested) type: vaults/backupconfig for …/vaults/{name}/backupconfig/vaultconfig.
                 return ArmError(
                     400, "InvalidResourceType",
-                    f"The resource type '{segments[i + 2]}' could not be found in the namespace "
+                    f"The resource type '{'/'.join(segments[i + 2::2])}' could not be found in the namespace "
                     f"'{segments[i + 1]}' for api version '{req.api_version}'.",
                 )
         return ArmError(404, "NotFound", f"No HTTP resource was found that matches the request URI '{req.path}'.")

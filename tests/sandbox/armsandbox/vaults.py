@@ -5,6 +5,7 @@ import copy
 import re
 import uuid
 
+from . import references
 from .common import (
     ArmError,
     Response,
@@ -274,6 +275,7 @@ def put_vault(sandbox, req, sub, rg, vault):
         )
     if not body.get("location"):
         raise ArmError(400, "LocationRequired", "The location property is required for this definition.")
+    references.check_identities(sandbox, body.get("identity"), vault_id(sub, rg, vault))
     tenant = sandbox.state.subscription(sub)["tenantId"]
     if existing is not None:
         location = normalize_location(body["location"])
@@ -313,6 +315,7 @@ def patch_vault(sandbox, req, sub, rg, vault):
         raise _not_found(rg, vault)
     _check_if_match(req, existing)
     body = req.body or {}
+    references.check_identities(sandbox, body.get("identity"), existing["id"])
     if body.get("location") and normalize_location(body["location"]) != existing["location"]:
         raise _location_conflict(existing["name"], rg, existing["location"], normalize_location(body["location"]))
     props = _apply_properties(existing["properties"], body.get("properties"), existing["name"],

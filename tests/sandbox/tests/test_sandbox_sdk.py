@@ -67,7 +67,8 @@ def test_nsg_if_match_precondition(sandbox, clients):
 
 def test_concurrent_write_gets_409_with_retry_after(sandbox, clients, arm):
     sandbox.control.load_fixtures(nsg_fixture())
-    sandbox.control.set_faults(lro_max_seconds=30)
+    # The first write runs for 1 s on the clock (1 poll x 1 s), long enough for the second to collide with it.
+    sandbox.control.set_faults(lro_max_seconds=30, lro_retry_after=1)
     net = clients.network
     first = net.security_rules.begin_create_or_update("rg1", "nsg1", "first", _rule(200), polling=False)
     with pytest.raises(HttpResponseError) as info:

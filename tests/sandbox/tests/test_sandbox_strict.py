@@ -130,3 +130,24 @@ def test_read_only_members_are_never_required():
     validator.validate(RULE, rule_body())
     validator.validate("networkSecurityGroup.json#/definitions/NetworkSecurityGroup", {"location": "westeurope"})
     validator.validate("openapi.json#/definitions/PatchVault", {"tags": {"a": "b"}})
+
+
+def test_strict_accepts_a_number_for_a_string_and_stores_it_as_a_string(sandbox, arm):
+    sandbox.control.load_fixtures(nsg_fixture())
+    sandbox.control.set_strict(True)
+    body = rule_body(destinationPortRange=80, sourcePortRange="*", description=42)
+    status, _unused, created = arm.send("PUT", f"{NSG}/securityRules/r1", body, api_version=NETWORK_API)
+    assert status == 201, created
+    assert created["properties"]["destinationPortRange"] == "80"
+    assert created["properties"]["description"] == "42"
+    inline = {"location": "westeurope", "properties": {"securityRules": [
+        {"name": "web", **rule_body(300, "Inbound", destinationPortRange=None, destinationPortRanges=[80, 443])}]}}
+    other = NSG.replace("nsg1", "nsg2")
+    status, _unused, nsg = arm.send("PUT", other, inline, api_version=NETWORK_API)
+    assert status == 201, nsg
+    rule = arm.send("GET", f"{other}/securityRules/web", api_version=NETWORK_API)[2]
+    assert rule["properties"]["destinationPortRanges"] == ["80", "443"]
+    # Numbers are still not booleans or objects.
+    status, _unused, body = arm.send("PUT", f"{NSG}/securityRules/r2", rule_body(301, destinationPortRange=True),
+                                     api_version=NETWORK_API)
+    assert (status, body["error"]["code"]) == (400, "InvalidRequestContent")
