@@ -18,6 +18,7 @@ from . import (
     network,
     resources,
     schema,
+    tags,
     vaults,
 )
 from .common import ArmError, Request, Response, new_guid
@@ -25,7 +26,7 @@ from .faults import Faults
 from .lro import LroManager
 from .state import State
 
-PROVIDERS = (resources, network, vaults, compute)
+PROVIDERS = (resources, network, vaults, compute, tags)
 MAX_LOG = 200_000
 
 
