@@ -500,3 +500,17 @@ def test_a_read_that_finds_nothing_to_do_reports_unchanged(monkeypatch):
     vaults = FakeVaults(ARM, [])
     result = run_step(monkeypatch, vaults, public_network_access="Enabled")
     assert result["changed"] is False and vaults.calls == ["GET"]
+
+
+def test_get_reports_an_sdk_deserialization_error_as_unreadable():
+    class DeserializationError(Exception):
+        pass
+
+    class Vaults(object):
+        def get(self, group, name, cls=None):
+            raise DeserializationError("Unable to deserialize to object: type")
+
+    client = type("Client", (), {"vaults": Vaults()})()
+    with pytest.raises(AzbError) as err:
+        _vault.get(client, "rg", "rsv1")
+    assert err.value.code == "UnreadableAnswer" and "nothing was planned" in err.value.msg
