@@ -425,7 +425,7 @@ class FakeVaults(object):
         import json
 
         self.calls.append("PATCH")
-        patch = json.loads(body)
+        patch = json.loads(body) if isinstance(body, (bytes, str)) else body
 
         def apply():
             props = self.vault["properties"]
