@@ -312,62 +312,210 @@ def translate(exc, action, current=None, desired=None):
     return err
 
 
+# ---- the shape of what Azure answers ----------------------------------------------------------------------------
+
+def _unreadable(what, why):
+    return AzbError("the answer for %s is not a vault this module understands (%s); nothing was planned from it. "
+                    "Is the Recovery Services API of this cloud the one the collection is built for?" % (what, why),
+                    code="UnreadableAnswer")
+
+
+def check_shape(vault, what):
+    """The ARM JSON of a vault, checked strictly; AzbError when its shape is not understood.
+
+    A write is planned only from a read that could be parsed: a missing or mistyped field of those the module manages
+    (an SDK model's snake_case form, a settings object that is not an object, ...) fails the task instead of reading
+    as "not set" and being "fixed" on every run.
+    """
+    if not isinstance(vault, dict):
+        raise _unreadable(what, "not a JSON object")
+    for key in ("id", "name", "location"):
+        if not isinstance(vault.get(key), str) or not vault[key]:
+            raise _unreadable(what, "no %s" % key)
+    if not isinstance(vault.get("properties"), dict):
+        raise _unreadable(what, "no properties object")
+    snake = [k for k in vault["properties"] if "_" in k]
+    if snake:
+        raise _unreadable(what, "snake_case keys %s" % ", ".join(sorted(snake)))
+    if vault.get("tags") is not None and (not isinstance(vault["tags"], dict)
+                                          or not all(isinstance(v, str) for v in vault["tags"].values())):
+        raise _unreadable(what, "tags is not a map of strings")
+    for key, path in FIELDS:
+        node = vault
+        for depth, step in enumerate(path):
+            node = node.get(step)
+            if node is None:
+                break
+            last = depth == len(path) - 1
+            if not last and not isinstance(node, dict):
+                raise _unreadable(what, "%s is not an object" % ".".join(path[:depth + 1]))
+            if last:
+                wanted = int if key == "soft_delete_retention_days" else str
+                if isinstance(node, bool) or not isinstance(node, wanted):
+                    raise _unreadable(what, "%s is not a %s" % (".".join(path), wanted.__name__))
+    return vault
+
+
+def tag_write(current_tags, desired, params):
+    """The Tags API request that brings the vault's tags to what was asked: (operation, tags) or None.
+
+    With append_tags (default) only the tags given that differ are sent, with operation Merge: ARM merges them into
+    the tags the vault has when the request arrives, so a tag someone else added meanwhile is never sent, never
+    overwritten and never dropped. With append_tags=false the tags given replace all (operation Replace).
+    """
+    if "tags" not in desired or desired["tags"] == (current_tags or {}):
+        return None
+    if params.get("append_tags", True):
+        given = {k: "" if v is None else str(v) for k, v in (params.get("tags") or {}).items()}
+        delta = {k: v for k, v in given.items() if (current_tags or {}).get(k) != v}
+        return ("Merge", delta) if delta else None
+    return ("Replace", dict(desired["tags"]))
+
+
+def tags_hold(vault_tags, operation, tags):
+    """True when the vault's tags show that a tag write (operation, tags) is in place."""
+    vault_tags = vault_tags or {}
+    if operation == "Replace":
+        return vault_tags == tags
+    return all(vault_tags.get(k) == v for k, v in tags.items())
+
+
 # ---- API calls ----------------------------------------------------------------------------------------------------
+#
+# Every read and write goes through the raw JSON (``_client.raw`` as the SDK's cls= callback), and every write body is
+# sent as JSON bytes, which no SDK release re-serialises: older SDK models (azure-mgmt-recoveryservices 3.0.0) would
+# otherwise read as snake_case and drop fields they do not know from a write. Writes raise the SDK's own exceptions
+# so that the Operation can tell a lost answer from a refusal; the module translates them afterwards.
+
+TAGS_API_VERSION = "2021-04-01"
+
+
+def _json_bytes(body):
+    import json
+
+    return json.dumps(body).encode("utf-8")
+
 
 def get(client, resource_group, name):
     """The vault as ARM JSON, or None when it does not exist. A missing resource group is an error."""
-    from ansible_collections.azbackup.vmprep.plugins.module_utils._client import to_dict
+    from ansible_collections.azbackup.vmprep.plugins.module_utils._client import raw
 
     try:
-        return to_dict(client.vaults.get(resource_group, name))
+        vault = client.vaults.get(resource_group, name, cls=raw)
+    except AzbError:
+        raise
     except Exception as exc:  # pylint: disable=broad-except
+        if type(exc).__name__ == "DeserializationError":
+            # Older SDKs build their model before handing over the JSON, and fail on a shape they do not know.
+            raise _unreadable("vault '%s'" % name, "the SDK could not read it: %s" % str(exc).split("\n")[0][:200])
         err = from_exception(exc, action="reading vault '%s'" % name)
         if err.status == 404 and (err.code or "").lower() != "resourcegroupnotfound":
             return None
         raise err
+    return check_shape(vault, "vault '%s'" % name)
 
 
 def create(client, resource_group, name, body, timeout):
-    from ansible_collections.azbackup.vmprep.plugins.module_utils._client import to_dict, wait
+    """PUT the vault (LRO). SDK exceptions are raised as they are."""
+    from ansible_collections.azbackup.vmprep.plugins.module_utils._client import raw, wait
 
-    action = "creating vault '%s'" % name
+    poller = client.vaults.begin_create_or_update(resource_group, name, _json_bytes(body),
+                                                  content_type="application/json", cls=raw)
+    return wait(poller, timeout, "creating vault '%s'" % name)
+
+
+def update(client, resource_group, name, body, timeout):
+    """PATCH the vault (LRO). SDK exceptions are raised as they are."""
+    from ansible_collections.azbackup.vmprep.plugins.module_utils._client import raw, wait
+
+    poller = client.vaults.begin_update(resource_group, name, _json_bytes(body), content_type="application/json",
+                                        cls=raw)
+    return wait(poller, timeout, "updating vault '%s'" % name)
+
+
+def delete(client, resource_group, name, timeout):
+    """DELETE the vault (LRO). SDK exceptions are raised as they are."""
+    from ansible_collections.azbackup.vmprep.plugins.module_utils._client import raw, wait
+
+    wait(client.vaults.begin_delete(resource_group, name, cls=raw), timeout, "deleting vault '%s'" % name)
+
+
+def tags_client(clients):
+    """An ARM pipeline (the collection's auth, retry policy and CA settings) for ARM's Tags API."""
+    from azure.core.pipeline import policies
+    from azure.mgmt.core import ARMPipelineClient
+    from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy
+    from ansible_collections.azbackup.vmprep.plugins.module_utils import _client
+
+    cloud = clients.cloud
+    kwargs = {"connection_verify": clients.settings.ca_bundle} if clients.settings.ca_bundle else {}
+    client = ARMPipelineClient(cloud.resource_manager.rstrip("/"), policies=[
+        policies.HeadersPolicy(),
+        policies.UserAgentPolicy(_client.USER_AGENT),
+        _client.retry_policy(),
+        ARMChallengeAuthenticationPolicy(clients.credential, cloud.scope),
+        policies.NetworkTraceLoggingPolicy(),
+    ], **kwargs)
+    client.azb_base_url = cloud.resource_manager.rstrip("/")
+    return client
+
+
+def write_tags(pipeline, vault_id, operation, tags):
+    """PATCH {vault}/providers/Microsoft.Resources/tags/default: ARM merges (or replaces) the tags on its side.
+
+    Returns the tags ARM answers with. Errors are raised as azure-core HttpResponseError (classified like SDK ones).
+    """
+    import json
+
+    from azure.core.exceptions import HttpResponseError
+    from azure.core.rest import HttpRequest
+
+    url = "%s%s/providers/Microsoft.Resources/tags/default?api-version=%s" % (
+        pipeline.azb_base_url, vault_id, TAGS_API_VERSION)
+    request = HttpRequest("PATCH", url, json={"operation": operation, "properties": {"tags": dict(tags)}})
+    response = pipeline.send_request(request)
+    if response.status_code != 200:
+        raise HttpResponseError(response=response)
     try:
-        poller = client.vaults.begin_create_or_update(resource_group, name, body)
-        return to_dict(wait(poller, timeout, action))
-    except AzbError:
-        raise
-    except Exception as exc:  # pylint: disable=broad-except
-        raise translate(exc, action)
-
-
-def update(client, resource_group, name, body, timeout, current=None, desired=None):
-    from ansible_collections.azbackup.vmprep.plugins.module_utils._client import to_dict, wait
-
-    action = "updating vault '%s'" % name
-    try:
-        poller = client.vaults.begin_update(resource_group, name, body)
-        return to_dict(wait(poller, timeout, action))
-    except AzbError:
-        raise
-    except Exception as exc:  # pylint: disable=broad-except
-        raise translate(exc, action, current, desired)
-
-
-def delete(client, resource_group, name, timeout, current=None):
-    from ansible_collections.azbackup.vmprep.plugins.module_utils._client import wait
-
-    action = "deleting vault '%s'" % name
-    try:
-        wait(client.vaults.begin_delete(resource_group, name), timeout, action)
-    except AzbError:
-        raise
-    except Exception as exc:  # pylint: disable=broad-except
-        raise translate(exc, action, current)
+        answer = json.loads(response.text() or "null")
+    except ValueError:
+        answer = None
+    got = _dig(answer, ("properties", "tags")) if isinstance(answer, dict) else None
+    if got is not None and not isinstance(got, dict):
+        raise AzbError("ARM answered the tag update of %s with tags that are not a map." % vault_id,
+                       code="UnreadableAnswer")
+    return got
 
 
 def list_vaults(client, resource_group=None):
-    """Every vault of a resource group, or of the subscription, as ARM JSON."""
-    from ansible_collections.azbackup.vmprep.plugins.module_utils._client import to_dict
+    """Every vault of a resource group, or of the subscription, as ARM JSON (each page as Azure sent it)."""
+    import json
 
-    pages = client.vaults.list_by_resource_group(resource_group) if resource_group else client.vaults.list_by_subscription_id()
-    return [to_dict(v) for v in pages]
+    pages = {}
+
+    def keep_page(pipeline_response):
+        http = pipeline_response.http_response
+        if http.status_code == 200:
+            pages[http.request.url] = http
+
+    kwargs = {"raw_response_hook": keep_page}
+    pager = (client.vaults.list_by_resource_group(resource_group, **kwargs) if resource_group
+             else client.vaults.list_by_subscription_id(**kwargs))
+    try:
+        count = sum(1 for _item in pager)
+    except Exception as exc:  # pylint: disable=broad-except
+        if type(exc).__name__ == "DeserializationError":
+            raise _unreadable("the vault list", "the SDK could not read it: %s" % str(exc).split("\n")[0][:200])
+        raise
+    vaults = []
+    for url, http in pages.items():
+        try:
+            body = json.loads(http.text())
+        except ValueError:
+            body = None
+        if not isinstance(body, dict) or not isinstance(body.get("value"), list):
+            raise _unreadable("the vault list %s" % url.split("?")[0], "no value list")
+        vaults.extend(check_shape(v, "a vault of the list") for v in body["value"])
+    if len(vaults) != count:
+        raise _unreadable("the vault list", "%d vaults read but %d listed" % (len(vaults), count))
+    return vaults

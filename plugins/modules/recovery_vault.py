@@ -14,8 +14,9 @@ description:
   - A vault holds the recovery points and backup policies of the VMs it protects, and must be in the same region as
     those VMs. Use one vault per region (see the C(azbackup.vmprep.vaults) playbook).
   - Only the options given are managed; an option left out keeps what the vault has.
-  - An existing vault is changed with one PATCH request that holds only the settings that differ. A vault is created
-    with one PUT. A vault is never deleted and recreated.
+  - An existing vault is changed with one PATCH request that holds only the settings that differ, and its tags with
+    one request of ARM's Tags API that holds only the tags given that differ. A vault is created with one PUT. A vault
+    is never deleted and recreated.
   - A run that changes nothing sends exactly one GET request.
 author:
   - azbackup.vmprep developers (@azbackup)
@@ -115,10 +116,16 @@ attributes:
     support: full
     description: Returns the vault's settings before and after in RV(diff).
 notes:
-  - The Recovery Services API (2026-11-01) declares no C(If-Match) header for vault updates (its PATCH body has an
-    C(etag) property without stated semantics), so the module sends neither.
-    To keep the window for lost updates small, an update holds only the settings that differ from the vault read just
-    before, so settings changed by someone else in between are not overwritten.
+  - The Recovery Services API (2026-11-01) declares no C(If-Match) header for vault updates, so the module sends none.
+    An update holds only the settings that differ from the vault read just before, so settings changed by someone
+    else in between are not overwritten.
+  - Tags are written through ARM's Tags API (C(Microsoft.Resources/tags/default), operation C(Merge) with only the
+    tags given, or C(Replace) with O(append_tags=false)), so a tag another run adds at the same time is never dropped;
+    the module reads the tags back and merges again if its own are missing. This needs permission
+    C(Microsoft.Resources/tags/write) (Contributor, Tag Contributor).
+  - When Azure answers busy, or a long-running operation ends busy, the whole read, plan and write step runs again
+    until O(wait_timeout). When the answer to a write is lost, the next read tells whether it landed, and the module
+    reports a change when it did.
   - Storage redundancy and cross-region restore are vault settings of the Recovery Services API; the SKU does not
     affect them.
 seealso:
@@ -243,7 +250,7 @@ diff:
       type: dict
 """
 
-from ansible_collections.azbackup.vmprep.plugins.module_utils import _vault
+from ansible_collections.azbackup.vmprep.plugins.module_utils import _client, _vault
 from ansible_collections.azbackup.vmprep.plugins.module_utils._errors import AzbError
 from ansible_collections.azbackup.vmprep.plugins.module_utils._module import AzureModule
 
@@ -253,47 +260,112 @@ def finish(module, changed, before, after):
                 diff={"before": _vault.for_diff(before), "after": _vault.for_diff(after)})
 
 
+def run_operation(module, step, context):
+    """Run step in an Operation (read, plan, write; again while Azure is busy or an answer was lost).
+
+    A write's own exception is translated here, after the Operation gave up, so that it could tell a lost answer
+    (the write may have landed: read again) from a refusal.
+    """
+    op = _client.Operation(module.params["wait_timeout"], "vault '%s'" % module.params["name"])
+    try:
+        return op.run(step)
+    except AzbError:
+        raise
+    except Exception as exc:  # pylint: disable=broad-except
+        if not context.get("action"):
+            raise
+        raise _vault.translate(exc, context["action"], context.get("current"), context.get("desired"))
+
+
 def absent(module, client):
     params = module.params
-    try:
-        current = _vault.normalize(_vault.get(client, params["resource_group"], params["name"]))
-    except AzbError as err:
-        if (err.code or "").lower() != "resourcegroupnotfound":
-            raise
-        current = None
-    if current is None:
-        return finish(module, False, None, None)
-    if not module.check_mode:
-        _vault.delete(client, params["resource_group"], params["name"], params["wait_timeout"], current)
-    return finish(module, True, current, None)
+    name, group = params["name"], params["resource_group"]
+    context = {}
+
+    def step(op):
+        context.clear()
+        try:
+            current = _vault.normalize(_vault.get(client, group, name))
+        except AzbError as err:
+            if (err.code or "").lower() != "resourcegroupnotfound":
+                raise
+            current = None
+        before = op.keep("before", current)
+        if current is None:
+            # Gone: deleted by this run when a DELETE of an earlier attempt landed but its answer was lost.
+            return finish(module, op.wrote or op.maybe_landed, before, None)
+        if not module.check_mode:
+            context.update(action="deleting vault '%s'" % name, current=current)
+            op.write(lambda: _vault.delete(client, group, name, params["wait_timeout"]))
+        return finish(module, True, before, None)
+
+    return run_operation(module, step, context)
 
 
 def present(module, client):
     params = module.params
     name, group = params["name"], params["resource_group"]
-    current = _vault.normalize(_vault.get(client, group, name))
-    desired = _vault.desired_settings(params, current and current["tags"])
-    if current is None:
-        if not params.get("location"):
-            raise AzbError("location is required to create vault '%s' in resource group '%s'." % (name, group))
-        after = _vault.predict(None, desired, params, module.clients.subscription_id)
-        if not module.check_mode:
+    context = {}
+    tag_pipeline = []
+
+    def tags_pipeline():
+        if not tag_pipeline:
+            tag_pipeline.append(_vault.tags_client(module.clients))
+        return tag_pipeline[0]
+
+    def step(op):
+        context.clear()
+        current = _vault.normalize(_vault.get(client, group, name))
+        before = op.keep("before", current)
+        # A write of an earlier attempt that landed, or whose answer was lost and which may have landed.
+        landed = op.wrote or op.maybe_landed
+        desired = _vault.desired_settings(params, current and current["tags"])
+        if current is None:
+            if not params.get("location"):
+                raise AzbError("location is required to create vault '%s' in resource group '%s'." % (name, group))
+            after = _vault.predict(None, desired, params, module.clients.subscription_id)
+            if module.check_mode:
+                return finish(module, True, before, after)
             body = _vault.create_body(params, desired)
-            after = _vault.normalize(_vault.create(client, group, name, body, params["wait_timeout"]))
-            if not after.get("id") or after.get("storage_redundancy") is None:
+            context.update(action="creating vault '%s'" % name, desired=desired)
+            result = op.write(lambda: _vault.create(client, group, name, body, params["wait_timeout"]))
+            context.clear()
+            after = _vault.normalize(_vault.check_shape(result, "vault '%s'" % name)) if result else None
+            if not after or after.get("storage_redundancy") is None:
                 # Read back what Azure chose for the settings left out.
                 after = _vault.normalize(_vault.get(client, group, name)) or after
-        return finish(module, True, None, after)
+            return finish(module, True, before, after)
 
-    _vault.validate_against(current, desired, params)
-    body = _vault.patch_body(current, desired)
-    if not body:
-        return finish(module, False, current, current)
-    after = _vault.predict(current, desired)
-    if not module.check_mode:
-        result = _vault.normalize(_vault.update(client, group, name, body, params["wait_timeout"], current, desired))
-        after = result if result and result.get("id") else _vault.normalize(_vault.get(client, group, name))
-    return finish(module, True, current, after)
+        _vault.validate_against(current, desired, params)
+        settings = {k: v for k, v in desired.items() if k != "tags"}
+        body = _vault.patch_body(current, settings)
+        tags = _vault.tag_write(current["tags"], desired, params)
+        if not body and not tags:
+            return finish(module, landed, before, current)
+        if module.check_mode:
+            return finish(module, True, before, _vault.predict(current, desired))
+        after = current
+        if body:
+            context.update(action="updating vault '%s'" % name, current=current, desired=desired)
+            result = op.write(lambda: _vault.update(client, group, name, body, params["wait_timeout"]))
+            context.clear()
+            after = _vault.normalize(_vault.check_shape(result, "vault '%s'" % name)) if result else None
+        if tags:
+            operation, values = tags
+            vault_id = current["id"]
+            context.update(action="updating the tags of vault '%s'" % name, current=current, desired=desired)
+            op.write(lambda: _vault.write_tags(tags_pipeline(), vault_id, operation, values))
+            context.clear()
+            after = None
+        if after is None or not after.get("id"):
+            after = _vault.normalize(_vault.get(client, group, name))
+        if tags and not _vault.tags_hold(after and after["tags"], *tags):
+            # Someone replaced the tags between ARM's merge and this read: merge again (only this run's tags).
+            raise AzbError("the tags of vault '%s' were changed by someone else right after this run wrote them; "
+                           "merging them again." % name, status=412, code="ConcurrentTagChange")
+        return finish(module, True, before, after)
+
+    return run_operation(module, step, context)
 
 
 def main_logic(module):

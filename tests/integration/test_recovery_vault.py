@@ -153,8 +153,9 @@ UPDATES = [
     ({"immutability": "Locked", "immutability_lock_confirm": True},
      {"properties": {"securitySettings": {"immutabilitySettings": {"state": "Locked"}}}}),
     ({"public_network_access": "Disabled"}, {"properties": {"publicNetworkAccess": "Disabled"}}),
-    ({"tags": {"b": "2"}}, {"tags": {"a": "1", "b": "2"}}),
-    ({"tags": {"c": "3"}, "append_tags": False}, {"tags": {"c": "3"}}),
+    # Tags go through ARM's Tags API: only the tags given, merged by ARM; append_tags=false replaces them all.
+    ({"tags": {"b": "2"}}, {"operation": "Merge", "properties": {"tags": {"b": "2"}}}),
+    ({"tags": {"c": "3"}, "append_tags": False}, {"operation": "Replace", "properties": {"tags": {"c": "3"}}}),
 ]
 
 
@@ -173,7 +174,7 @@ def test_update_each_property(run, sandbox, mode):
     for result in results:
         assert_ok(result)
     assert [r["changed"] for r in results] == [True] * (len(UPDATES) + 1) + [False]
-    # One PATCH per update, each holding only what changed.
+    # One PATCH per update, each holding only what changed (the vault's settings, or the tags through the Tags API).
     patches = served(sandbox, method="PATCH")
     assert [p["body"] for p in patches] == [body for _options, body in UPDATES]
     assert len(served(sandbox, method="PUT")) == 1 and served(sandbox, method="DELETE") == []
@@ -448,3 +449,148 @@ def test_vaults_playbook_region_list_and_missing_group(run, sandbox, group, tmp_
     assert proc.returncode != 0
     assert "azbackup_vault_resource_group" in proc.stdout and "azbackup_vault_regions" in proc.stdout
     assert served(sandbox, since) == []
+
+
+# ---- issue cases: old SDK models, busy answers, lost answers, concurrent tag writers --------------------------------
+
+LRS_PRIVATE = {"redundancySettings": {"standardTierStorageRedundancy": "LocallyRedundant", "crossRegionRestore": "Disabled"},
+               "publicNetworkAccess": "Disabled"}
+
+
+def test_case2_locally_redundant_private_vault_reads_back_whatever_the_sdk(run, sandbox, group):
+    """azure-mgmt-recoveryservices 3.0.0 (the lower bound) returned snake_case models: this vault read as
+    storage_redundancy None and was "changed" on every run. Run this file with the lower-bound SDKs to see it."""
+    sandbox.control.load_fixtures({"vaults": [{"name": "rsv1", "resource_group": RG, "location": "westeurope",
+                                               "properties": LRS_PRIVATE, "tags": {"env": "prod"}}]})
+    args = vault_args(location="westeurope", storage_redundancy="LocallyRedundant", public_network_access="Disabled",
+                      soft_delete="Enabled", soft_delete_retention_days=14, tags={"env": "prod"})
+    for _run in range(2):
+        result = run.module("recovery_vault", args)
+        assert_ok(result)
+        assert result["changed"] is False, json.dumps(result["diff"])
+        vault = result["vault"]
+        assert (vault["storage_redundancy"], vault["public_network_access"], vault["cross_region_restore"],
+                vault["soft_delete"], vault["soft_delete_retention_days"], vault["sku"], vault["tags"]) == (
+            "LocallyRedundant", "Disabled", False, "Enabled", 14, "Standard", {"env": "prod"})
+    assert served(sandbox, writes=True) == []
+    for args in ({"name": "rsv1", "resource_group": RG}, {"resource_group": RG}, {}):
+        found = run.module("recovery_vault_info", args)
+        assert_ok(found)
+        assert [(v["storage_redundancy"], v["public_network_access"]) for v in found["vaults"]] == [
+            ("LocallyRedundant", "Disabled")]
+
+
+def test_case2_settings_written_by_an_old_sdk_are_not_dropped(run, sandbox, group):
+    """Every setting asked for reaches Azure, whatever the SDK's models know (bodies are sent as JSON as they are)."""
+    args = vault_args(location="westeurope", storage_redundancy="LocallyRedundant", public_network_access="Disabled",
+                      soft_delete="Enabled", soft_delete_retention_days=30, immutability="Unlocked", tags={"a": "1"})
+    result = run.module("recovery_vault", args)
+    assert_ok(result)
+    body = served(sandbox, method="PUT")[0]["body"]
+    assert body["properties"] == {
+        "redundancySettings": {"standardTierStorageRedundancy": "LocallyRedundant"},
+        "securitySettings": {"softDeleteSettings": {"softDeleteState": "Enabled", "softDeleteRetentionPeriodInDays": 30},
+                             "immutabilitySettings": {"state": "Unlocked"}},
+        "publicNetworkAccess": "Disabled"}
+    result = run.module("recovery_vault", vault_args(soft_delete_retention_days=45, public_network_access="Enabled"))
+    assert_ok(result)
+    assert served(sandbox, method="PATCH")[-1]["body"] == {"properties": {
+        "securitySettings": {"softDeleteSettings": {"softDeleteRetentionPeriodInDays": 45}}, "publicNetworkAccess": "Enabled"}}
+    assert (result["vault"]["soft_delete_retention_days"], result["vault"]["public_network_access"]) == (45, "Enabled")
+
+
+def test_case2_a_read_of_unknown_shape_fails_without_a_write(run, sandbox, group):
+    sandbox.control.load_fixtures({"vaults": [{"name": "rsv1", "resource_group": RG, "location": "westeurope",
+                                               "properties": {"redundancySettings": "GeoRedundant"}}]})
+    result = run.module("recovery_vault", vault_args(storage_redundancy="GeoRedundant"))
+    # The message names the field, or (older SDKs, which build their model first) that the SDK could not read it.
+    assert_failed(result, "vault 'rsv1'", "nothing was planned")
+    assert result["error_code"] == "UnreadableAnswer"
+    assert served(sandbox, writes=True) == []
+
+
+# Fault settings assumed for cases 3 and 4 until the sandbox has them (tests/sandbox/armsandbox/faults.py).
+def test_case3_busy_answers_and_busy_lro_final_states_are_retried(run, sandbox, group):
+    sandbox.control.set_faults(busy_rate=0.5, busy_retry_after_rate=0.0, busy_lro_rate=0.5, seed=3)
+    create = vault_args(location="westeurope", storage_redundancy="LocallyRedundant", tags={"a": "1"})
+    for args in (create, vault_args(public_network_access="Disabled", soft_delete_retention_days=30, tags={"b": "2"}),
+                 vault_args(state="absent")):
+        result = run.module("recovery_vault", dict(args, wait_timeout=120))
+        assert_ok(result)
+        assert result["changed"] is True
+    assert stored(sandbox) is None
+    assert any(r.get("fault") for r in sandbox.control.requests()), "no busy answer was injected"
+
+
+def test_case4_a_write_whose_answer_was_lost_reports_changed(run, sandbox, group):
+    # Every write lands, and every answer to it is lost (a dropped connection or a 500).
+    sandbox.control.set_faults(lost_answer_rate=1.0, lost_answer_kinds=["drop", 500], seed=4)
+    result = run.module("recovery_vault", vault_args(location="westeurope", tags={"a": "1"}), diff=True)
+    assert_ok(result)
+    assert result["changed"] is True and result["diff"]["before"] == {}
+    assert stored(sandbox) is not None and result["vault"]["tags"] == {"a": "1"}
+    result = run.module("recovery_vault", vault_args(public_network_access="Disabled", tags={"b": "2"}), diff=True)
+    assert_ok(result)
+    assert result["changed"] is True
+    assert result["diff"]["before"]["public_network_access"] == "Enabled" and result["diff"]["before"]["tags"] == {"a": "1"}
+    assert result["diff"]["after"]["public_network_access"] == "Disabled"
+    assert result["diff"]["after"]["tags"] == {"a": "1", "b": "2"}
+    result = run.module("recovery_vault", vault_args(state="absent"), diff=True)
+    assert_ok(result)
+    assert result["changed"] is True and result["diff"]["before"]["name"] == "rsv1" and stored(sandbox) is None
+    assert len(served(sandbox, method="PUT")) == 1 and len(served(sandbox, method="DELETE")) == 1
+
+
+def test_case6_parallel_tag_updates_lose_nothing(run, sandbox, group):
+    """8 runs at once, each adding one tag to the same vault: every tag lands, every run reports a change."""
+    import concurrent.futures
+
+    sandbox.control.load_fixtures({"vaults": [{"name": "rsv1", "resource_group": RG, "location": "westeurope",
+                                               "tags": {"base": "0"}}]})
+    # Latency widens the window between a run's read and its write, as a busy region does.
+    sandbox.control.set_faults(latency_ms=300)
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda n: run.module("recovery_vault", vault_args(tags={"t%d" % n: str(n)})), range(8)))
+    for result in results:
+        assert_ok(result)
+    assert [r["changed"] for r in results] == [True] * 8
+    want = dict({"base": "0"}, **{"t%d" % n: str(n) for n in range(8)})
+    assert stored(sandbox)["tags"] == want, "lost: %s" % sorted(set(want) - set(stored(sandbox)["tags"]))
+    # No run sent a tag that was not its own.
+    tag_writes = [r["body"] for r in served(sandbox, method="PATCH")]
+    assert sorted(len(b["properties"]["tags"]) for b in tag_writes) == [1] * len(tag_writes)
+
+
+def test_case6_concurrent_setting_change_survives_a_tag_run(run, sandbox, group):
+    """A property changed by someone else between this run's read and its write is not reverted, nor a tag added."""
+    import concurrent.futures
+
+    sandbox.control.load_fixtures({"vaults": [{"name": "rsv1", "resource_group": RG, "location": "westeurope",
+                                               "tags": {"base": "0"}}]})
+    sandbox.control.set_faults(latency_ms=300)
+    jobs = [vault_args(tags={"mine": "1"}), vault_args(public_network_access="Disabled", tags={"theirs": "2"}),
+            vault_args(soft_delete_retention_days=20)]
+    with concurrent.futures.ThreadPoolExecutor(3) as pool:
+        results = list(pool.map(lambda args: run.module("recovery_vault", args), jobs))
+    for result in results:
+        assert_ok(result)
+        assert result["changed"] is True
+    vault = stored(sandbox)
+    assert vault["tags"] == {"base": "0", "mine": "1", "theirs": "2"}
+    assert vault["properties"]["publicNetworkAccess"] == "Disabled"
+    assert vault["properties"]["securitySettings"]["softDeleteSettings"]["softDeleteRetentionPeriodInDays"] == 20
+
+
+def test_case6_append_tags_false_replaces_all_tags(run, sandbox, group):
+    sandbox.control.load_fixtures({"vaults": [{"name": "rsv1", "resource_group": RG, "location": "westeurope",
+                                               "tags": {"a": "1", "b": "2"}}]})
+    result = run.module("recovery_vault", vault_args(tags={"b": "2", "c": "3"}, append_tags=False))
+    assert_ok(result)
+    assert result["changed"] is True and result["vault"]["tags"] == {"b": "2", "c": "3"}
+    assert stored(sandbox)["tags"] == {"b": "2", "c": "3"}
+    again = run.module("recovery_vault", vault_args(tags={"b": "2", "c": "3"}, append_tags=False))
+    assert_ok(again)
+    assert again["changed"] is False
+    result = run.module("recovery_vault", vault_args(tags={}, append_tags=False))
+    assert_ok(result)
+    assert result["changed"] is True and stored(sandbox)["tags"] == {}

@@ -309,3 +309,208 @@ def test_location_with_control_characters_is_rejected():
     for bad in ("00\r", "west\teurope", "westeurope\n"):
         with _pytest.raises(_AzbError, match="not an Azure region name"):
             validate_location(bad)
+
+
+# ---- shape checks, tag writes ---------------------------------------------------------------------------------------
+
+def test_check_shape_accepts_arm_json():
+    assert _vault.check_shape(ARM, "vault 'rsv1'") is ARM
+
+
+@pytest.mark.parametrize("broken,words", [
+    ({"properties": {"redundancy_settings": {"standard_tier_storage_redundancy": "LocallyRedundant"}}}, "snake_case"),
+    ({"properties": {"redundancySettings": "GeoRedundant"}}, "redundancySettings is not an object"),
+    ({"properties": {"securitySettings": {"softDeleteSettings": {"softDeleteRetentionPeriodInDays": "14"}}}}, "not a int"),
+    ({"properties": {"publicNetworkAccess": True}}, "publicNetworkAccess is not a str"),
+    ({"properties": None}, "no properties"),
+    ({"id": None}, "no id"),
+    ({"tags": ["a"]}, "tags"),
+])
+def test_check_shape_refuses_what_it_does_not_understand(broken, words):
+    vault = dict(ARM, **broken)
+    with pytest.raises(AzbError) as err:
+        _vault.check_shape(vault, "vault 'rsv1'")
+    assert words in err.value.msg and err.value.code == "UnreadableAnswer"
+    assert "nothing was planned" in err.value.msg
+
+
+def test_check_shape_refuses_a_model_as_dict():
+    flattened = {"id": VAULT_ID, "name": "rsv1", "location": "westeurope", "properties": {
+        "public_network_access": "Disabled", "redundancy_settings": {"standard_tier_storage_redundancy": "LocallyRedundant"}}}
+    with pytest.raises(AzbError):
+        _vault.check_shape(flattened, "vault 'rsv1'")
+
+
+def test_tag_write_merges_only_the_tags_given_that_differ():
+    p = params(tags={"owner": "team", "env": "prod"})
+    desired = _vault.desired_settings(p, {"owner": "team", "other": "x"})
+    assert _vault.tag_write({"owner": "team", "other": "x"}, desired, p) == ("Merge", {"env": "prod"})
+    p = params(tags={"owner": "team"})
+    assert _vault.tag_write({"owner": "team"}, _vault.desired_settings(p, {"owner": "team"}), p) is None
+    p = params(tags={"owner": "team"}, append_tags=False)
+    assert _vault.tag_write({"owner": "team", "other": "x"}, _vault.desired_settings(p, {}), p) == (
+        "Replace", {"owner": "team"})
+    p = params(tags={}, append_tags=False)
+    assert _vault.tag_write({"a": "1"}, _vault.desired_settings(p, {}), p) == ("Replace", {})
+    assert _vault.tag_write({}, _vault.desired_settings(p, {}), p) is None
+
+
+def test_tags_hold():
+    assert _vault.tags_hold({"a": "1", "b": "2"}, "Merge", {"a": "1"})
+    assert not _vault.tags_hold({"b": "2"}, "Merge", {"a": "1"})
+    assert _vault.tags_hold({"a": "1"}, "Replace", {"a": "1"})
+    assert not _vault.tags_hold({"a": "1", "b": "2"}, "Replace", {"a": "1"})
+
+
+# ---- the module's read-plan-write step under busy and lost answers (cases 3 and 4) ----------------------------------
+
+class Exited(Exception):
+    pass
+
+
+class FakePoller(object):
+    def __init__(self, result=None, error=None):
+        self._result, self._error = result, error
+
+    def wait(self, timeout=None):
+        pass
+
+    def done(self):
+        return True
+
+    def result(self):
+        if self._error is not None:
+            raise self._error
+        return self._result
+
+
+class FakeVaults(object):
+    """A vault in memory; `script` lists what happens to each write: 'ok', 'lost' (applied, answer lost), 'busy'
+    (refused, as a busy LRO final state)."""
+
+    def __init__(self, vault, script):
+        import copy
+
+        self.vault = copy.deepcopy(vault)
+        self.script = list(script)
+        self.calls = []
+
+    def _outcome(self, apply):
+        from azure.core.exceptions import HttpResponseError, ServiceResponseError
+
+        what = self.script.pop(0) if self.script else "ok"
+        if what == "busy":
+            exc = HttpResponseError("busy")
+            exc.status_code = 409
+            exc.error = type("E", (), {"code": "AnotherOperationInProgress", "message": "busy"})()
+            return FakePoller(error=exc)
+        apply()
+        if what == "lost":
+            raise ServiceResponseError("Connection aborted.")
+        return FakePoller(result=self.vault)
+
+    def get(self, group, name, cls=None):
+        import copy
+
+        self.calls.append("GET")
+        if self.vault is None:
+            from azure.core.exceptions import ResourceNotFoundError
+
+            exc = ResourceNotFoundError("not found")
+            exc.status_code = 404
+            raise exc
+        return copy.deepcopy(self.vault)
+
+    def begin_update(self, group, name, body, content_type=None, cls=None):
+        import json
+
+        self.calls.append("PATCH")
+        patch = json.loads(body) if isinstance(body, (bytes, str)) else body
+
+        def apply():
+            props = self.vault["properties"]
+            for key, value in patch.get("properties", {}).items():
+                props[key] = value
+        return self._outcome(apply)
+
+    def begin_delete(self, group, name, cls=None):
+        self.calls.append("DELETE")
+
+        def apply():
+            self.vault = None
+        return self._outcome(apply)
+
+
+class FakeModule(object):
+    check_mode = False
+
+    def __init__(self, **kw):
+        self.params = params(**kw)
+        self.result = None
+        self.clients = type("C", (), {"subscription_id": "33333333-3333-3333-3333-333333333333"})()
+
+    def exit(self, **kwargs):
+        self.result = kwargs
+        raise Exited()
+
+
+def run_step(monkeypatch, vaults, **kw):
+    import time
+
+    from ansible_collections.azbackup.vmprep.plugins.modules import recovery_vault
+
+    monkeypatch.setattr(time, "sleep", lambda _seconds: None)
+    module = FakeModule(**kw)
+    client = type("Client", (), {"vaults": vaults})()
+    with pytest.raises(Exited):
+        if module.params["state"] == "absent":
+            recovery_vault.absent(module, client)
+        else:
+            recovery_vault.present(module, client)
+    return module.result
+
+
+def test_case4_update_whose_answer_was_lost_reports_changed(monkeypatch):
+    vaults = FakeVaults(ARM, ["lost"])
+    result = run_step(monkeypatch, vaults, public_network_access="Disabled")
+    assert result["changed"] is True
+    assert vaults.calls == ["GET", "PATCH", "GET"]  # the re-read shows the write landed: no second PATCH
+    assert result["diff"]["before"]["public_network_access"] == "Enabled"
+    assert result["diff"]["after"]["public_network_access"] == "Disabled"
+
+
+def test_case4_delete_whose_answer_was_lost_reports_changed(monkeypatch):
+    vaults = FakeVaults(ARM, ["lost"])
+    result = run_step(monkeypatch, vaults, state="absent")
+    assert result["changed"] is True and result["vault"] == {}
+    assert vaults.calls == ["GET", "DELETE", "GET"]
+    assert result["diff"]["before"]["name"] == "rsv1" and result["diff"]["after"] == {}
+
+
+def test_case3_busy_final_state_reruns_read_plan_write(monkeypatch):
+    vaults = FakeVaults(ARM, ["busy", "busy", "ok"])
+    result = run_step(monkeypatch, vaults, soft_delete_retention_days=30)
+    assert result["changed"] is True
+    assert vaults.calls == ["GET", "PATCH", "GET", "PATCH", "GET", "PATCH"]
+    assert result["vault"]["soft_delete_retention_days"] == 30
+    assert result["diff"]["before"]["soft_delete_retention_days"] == 14
+
+
+def test_a_read_that_finds_nothing_to_do_reports_unchanged(monkeypatch):
+    vaults = FakeVaults(ARM, [])
+    result = run_step(monkeypatch, vaults, public_network_access="Enabled")
+    assert result["changed"] is False and vaults.calls == ["GET"]
+
+
+def test_get_reports_an_sdk_deserialization_error_as_unreadable():
+    class DeserializationError(Exception):
+        pass
+
+    class Vaults(object):
+        def get(self, group, name, cls=None):
+            raise DeserializationError("Unable to deserialize to object: type")
+
+    client = type("Client", (), {"vaults": Vaults()})()
+    with pytest.raises(AzbError) as err:
+        _vault.get(client, "rg", "rsv1")
+    assert err.value.code == "UnreadableAnswer" and "nothing was planned" in err.value.msg

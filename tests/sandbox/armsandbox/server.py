@@ -22,6 +22,7 @@ from . import (
     network,
     resources,
     schema,
+    tags,
     vaultconfig,
     vaults,
 )
@@ -30,7 +31,7 @@ from .faults import Faults
 from .lro import LroManager
 from .state import State, rkey
 
-PROVIDERS = (resources, network, vaults, compute, asg, identity, generic, vaultconfig)
+PROVIDERS = (resources, network, vaults, compute, asg, identity, tags, generic, vaultconfig)
 MAX_LOG = 200_000
 
 
