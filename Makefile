@@ -5,18 +5,27 @@ BIN := $(VENV)/bin
 export VENV
 export PATH := $(BIN):$(subst $(BIN):,,$(PATH))
 PYTEST := $(BIN)/python -m pytest
+# The lowest pass: every SDK at the lower bound of requirements.txt (scripts/venv.sh LOWEST=1).
+VENV_LOWEST ?= $(CURDIR)/.venv-lowest
+export VENV_LOWEST
+# pytest-xdist workers of the integration suite (auto = one per core; 0 = no xdist). Each worker has its own sandbox.
+INTEGRATION_JOBS ?= auto
+XDIST := -n $(INTEGRATION_JOBS) --dist worksteal
 
-.PHONY: help venv lint ruff ansible-lint changelog-lint sanity unit sandbox-test integration faults roles test demo bench reliability sandbox clean
+.PHONY: help venv venv-lowest lint ruff ansible-lint changelog-lint sanity unit compat sandbox-test integration integration-lowest faults roles test demo bench reliability sandbox clean
 
 help:
 	@echo "make demo    - start the local ARM sandbox and run the example playbooks against it"
-	@echo "make test    - everything CI runs: lint, sanity, unit, sandbox, integration and role tests"
+	@echo "make test    - everything CI runs: lint, sanity, unit, compat, sandbox, integration (newest and lowest SDKs) and role tests"
 	@echo "make bench   - side-by-side benchmarks with azure.azcollection"
 	@echo "make reliability - the full fault matrix, fuzzing, secrets, check mode and job slicing"
 	@echo "make sandbox - start the ARM sandbox in the foreground"
 
 venv:
 	@scripts/venv.sh
+
+venv-lowest:
+	@LOWEST=1 scripts/venv.sh
 
 lint: ruff ansible-lint changelog-lint
 
@@ -35,24 +44,35 @@ sanity: venv
 unit: venv
 	$(PYTEST) -q tests/unit
 
+# pip resolves requirements.txt with azure.azcollection's requirements (current and 12.x bundles); needs PyPI.
+compat: venv
+	$(PYTEST) -q -p no:cacheprovider tests/compat
+
 sandbox-test: venv
 	$(PYTEST) -q tests/sandbox/tests
 
+# The integration suite at the newest SDKs that requirements.txt allows (.venv) ...
 integration: venv
-	AZBACKUP_FUZZ_EXAMPLES=$${AZBACKUP_FUZZ_EXAMPLES:-200} $(PYTEST) -q -p no:cacheprovider tests/integration
+	AZBACKUP_FUZZ_EXAMPLES=$${AZBACKUP_FUZZ_EXAMPLES:-200} $(PYTEST) -q -p no:cacheprovider $(XDIST) tests/integration
+
+# ... and at the lowest (.venv-lowest; its bin first on PATH, for ansible-runner's ansible-playbook).
+integration-lowest: venv-lowest
+	PATH=$(VENV_LOWEST)/bin:$$PATH AZBACKUP_FUZZ_EXAMPLES=$${AZBACKUP_FUZZ_EXAMPLES:-200} \
+	  $(VENV_LOWEST)/bin/python -m pytest -q -p no:cacheprovider $(XDIST) tests/integration
 
 # A fast subset of the fault matrix: the idempotence and convergence tests under transient faults, busy answers
 # (with and without Retry-After, and as the final state of long-running operations), lost answers and busy windows.
 FAULT_SUBSET_PROFILES ?= transient busy lost-answer busy-window
 faults: venv
 	@rc=0; for profile in $(FAULT_SUBSET_PROFILES); do \
-	  $(PYTEST) -q -p no:cacheprovider tests/integration --fault-profile $$profile -k "foundation or idempot or converge" || rc=1; \
+	  $(PYTEST) -q -p no:cacheprovider $(XDIST) tests/integration --fault-profile $$profile -k "foundation or idempot or converge" || rc=1; \
 	done; exit $$rc
 
 roles: venv
 	@if [ -x tests/roles/run.sh ]; then tests/roles/run.sh; else echo "roles: no role tests yet"; fi
 
-test: lint sanity unit sandbox-test integration faults roles
+# integration-lowest last: a failure there still lets every other gate report first.
+test: lint sanity unit compat sandbox-test integration faults roles integration-lowest
 	@echo "make test: all suites passed"
 
 demo: venv

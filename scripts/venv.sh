@@ -1,9 +1,21 @@
 #!/usr/bin/env bash
 # Create (or refresh) the project's virtualenv in .venv with the newest Python the machine offers.
 # ansible-core >= 2.20 needs Python >= 3.12; with only 3.11 the `ansible` 12.x bundle (core 2.19) is used.
+#
+# LOWEST=1 scripts/venv.sh creates .venv-lowest instead: the same tools, but every Azure SDK at the lower bound of
+# requirements.txt (tests/constraints/lowest.txt), for `make integration-lowest`. Same Python as .venv.
+# Both are idempotent: pip runs only when a requirements or constraints file is newer than the venv's stamp.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-VENV=${VENV:-.venv}
+if [ "${LOWEST:-0}" = 1 ]; then
+  VENV=${VENV_LOWEST:-.venv-lowest}
+  constraints=(-c tests/constraints/lowest.txt)
+  inputs=(requirements.txt requirements-dev.txt tests/constraints/lowest.txt)
+else
+  VENV=${VENV:-.venv}
+  constraints=()
+  inputs=(requirements.txt requirements-dev.txt)
+fi
 pick_python() {
   for v in 3.13 3.12; do
     for cand in "python$v" "${PYENV_ROOT:-$HOME/.pyenv}/versions/$v"*/bin/python$v; do
@@ -20,11 +32,26 @@ if [ ! -x "$VENV/bin/python" ]; then
   "$PY" -m venv "$VENV"
 fi
 stamp="$VENV/.req-stamp"
-if [ ! -f "$stamp" ] || [ requirements.txt -nt "$stamp" ] || [ requirements-dev.txt -nt "$stamp" ]; then
+stale=0
+[ -f "$stamp" ] || stale=1
+for f in "${inputs[@]}"; do [ "$f" -nt "$stamp" ] && stale=1; done
+if [ $stale = 1 ]; then
   # (this machine's pip configuration names local wheel folders that may not exist: drop those warnings)
   { "$VENV/bin/python" -m pip install --quiet --upgrade pip &&
-    "$VENV/bin/python" -m pip install --quiet -r requirements-dev.txt; } 2>&1 | { grep -v "is ignored: it is neither" || true; }
+    "$VENV/bin/python" -m pip install --quiet -r requirements-dev.txt "${constraints[@]}"; } 2>&1 | { grep -v "is ignored: it is neither" || true; }
   [ "${PIPESTATUS[0]}" -eq 0 ] || { echo "venv: pip install failed" >&2; exit 1; }
+  if [ "${LOWEST:-0}" = 1 ]; then
+    # The lower bounds must install together and import on this Python, or the pass is meaningless.
+    "$VENV/bin/python" -m pip check >/dev/null || { "$VENV/bin/python" -m pip check >&2; exit 1; }
+    "$VENV/bin/python" - <<'PY' || { echo "venv: the lowest SDKs do not import" >&2; exit 1; }
+import azure.identity, azure.mgmt.core, azure.mgmt.network, azure.mgmt.recoveryservices, azure.mgmt.compute, jmespath  # noqa
+PY
+  fi
   touch "$stamp"
 fi
-echo "venv: $("$VENV/bin/python" --version), $("$VENV/bin/ansible" --version 2>/dev/null | sed -n 1p)"
+if [ "${LOWEST:-0}" = 1 ]; then
+  echo "venv: $VENV $("$VENV/bin/python" --version), lowest SDKs: $("$VENV/bin/python" -m pip list --format=freeze 2>/dev/null |
+    grep -iE '^(azure-(identity|core|mgmt-core|mgmt-network|mgmt-recoveryservices|mgmt-compute)|jmespath|msal)==' | tr '\n' ' ')"
+else
+  echo "venv: $("$VENV/bin/python" --version), $("$VENV/bin/ansible" --version 2>/dev/null | sed -n 1p)"
+fi

@@ -1,8 +1,10 @@
 """Integration harness: the collection built and installed from its tarball, run by ansible-playbook against the
 local ARM sandbox over HTTPS, exactly as a user runs it against Azure Stack Hub (cloud_environment = a URL)."""
 
+import fcntl
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -42,6 +44,18 @@ def pytest_addoption(parser):
                      choices=sorted(FAULT_PROFILES), help="fault profile applied to the sandbox before each test")
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """pytest-xdist: add a worker's fault figures to the controller's (which prints the summary)."""
+    for key, value in getattr(node, "workeroutput", {}).get("azbackup_fault_totals", {}).items():
+        FAULT_TOTALS[key] += value
+
+
+def pytest_sessionfinish(session):
+    if _is_xdist_worker(session.config):
+        session.config.workeroutput["azbackup_fault_totals"] = dict(FAULT_TOTALS)
+
+
 def pytest_terminal_summary(terminalreporter, config):
     profile = config.getoption("--fault-profile")
     if FAULT_TOTALS["tests"]:
@@ -50,17 +64,57 @@ def pytest_terminal_summary(terminalreporter, config):
             % (profile, FAULT_TOTALS["tests"], FAULT_TOTALS["requests"], FAULT_TOTALS["faults"]))
 
 
+# One build of the collection per test run, shared by all pytest-xdist workers: the controller (or the only process
+# without xdist) names the run's directory in the environment before the workers start, and they inherit it.
+RUN_ENV = "AZBACKUP_IT_RUN_DIR"
+RUNS_DIR = os.path.join(ROOT, "build", "integration")
+
+
+def _is_xdist_worker(config):
+    return hasattr(config, "workerinput")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config):
+    if not _is_xdist_worker(config) and not os.environ.get(RUN_ENV):
+        os.environ[RUN_ENV] = os.path.join(RUNS_DIR, "run-%d-%s" % (os.getpid(), uuid.uuid4().hex[:8]))
+        config._azbackup_run_dir = os.environ[RUN_ENV]
+
+
+def pytest_unconfigure(config):
+    run_dir = getattr(config, "_azbackup_run_dir", None)
+    if run_dir:
+        shutil.rmtree(run_dir, ignore_errors=True)
+        os.environ.pop(RUN_ENV, None)
+
+
+def build_collection_once(run_dir):
+    """Build the collection with ansible-galaxy and install it from the tarball into run_dir/collections, once:
+    the first worker builds under an exclusive file lock, the others wait for the lock and reuse the result."""
+    os.makedirs(run_dir, exist_ok=True)
+    dest = os.path.join(run_dir, "collections")
+    done = os.path.join(run_dir, "collections.done")
+    with open(os.path.join(run_dir, "collections.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not os.path.exists(done):
+            env = dict(os.environ, VENV=sys.prefix)  # the venv that runs the tests also builds (ansible-galaxy)
+            out = subprocess.run([os.path.join(ROOT, "scripts", "collection.sh"), "install", dest], check=True,
+                                 capture_output=True, text=True, cwd=ROOT, env=env)
+            with open(done, "w") as fh:
+                fh.write(out.stdout.strip().splitlines()[-1])
+        with open(done) as fh:
+            return fh.read().strip()
+
+
 @pytest.fixture(scope="session")
-def collections_path(tmp_path_factory):
-    """Build the collection with ansible-galaxy and install it from the tarball (no Galaxy access needed)."""
-    dest = str(tmp_path_factory.mktemp("collections"))
-    out = subprocess.run([os.path.join(ROOT, "scripts", "collection.sh"), "install", dest], check=True,
-                         capture_output=True, text=True, cwd=ROOT)
-    return out.stdout.strip().splitlines()[-1]
+def collections_path():
+    """The collection as users get it: built with ansible-galaxy and installed from the tarball (no Galaxy access)."""
+    return build_collection_once(os.environ[RUN_ENV])
 
 
 @pytest.fixture(scope="session")
 def sandbox_server(tmp_path_factory):
+    """One sandbox per session, i.e. per pytest-xdist worker (each on a port of its own)."""
     handle = start_sandbox(str(tmp_path_factory.mktemp("sandbox")), strict=True)
     yield handle
     stats = handle.control.strict_stats()
