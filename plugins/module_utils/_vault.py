@@ -407,7 +407,7 @@ def get(client, resource_group, name):
     except Exception as exc:  # pylint: disable=broad-except
         if type(exc).__name__ == "DeserializationError":
             # Older SDKs build their model before handing over the JSON, and fail on a shape they do not know.
-            raise _unreadable("vault '%s'" % name, "the SDK could not read it: %s" % str(exc).split("\n")[0][:200])
+            raise _unreadable("vault '%s'" % name, "the SDK could not read it: %s" % str(exc).split("\n", maxsplit=1)[0][:200])
         err = from_exception(exc, action="reading vault '%s'" % name)
         if err.status == 404 and (err.code or "").lower() != "resourcegroupnotfound":
             return None
@@ -505,7 +505,7 @@ def list_vaults(client, resource_group=None):
         count = sum(1 for _item in pager)
     except Exception as exc:  # pylint: disable=broad-except
         if type(exc).__name__ == "DeserializationError":
-            raise _unreadable("the vault list", "the SDK could not read it: %s" % str(exc).split("\n")[0][:200])
+            raise _unreadable("the vault list", "the SDK could not read it: %s" % str(exc).split("\n", maxsplit=1)[0][:200])
         raise
     vaults = []
     for url, http in pages.items():

@@ -360,7 +360,7 @@ def test_new_rule_needs_every_deciding_field_and_names_the_missing_ones():
     assert "source_port_ranges" not in err.value.msg and "priority" not in err.value.msg.split("Missing:")[1]
     specs = _nsg.validate_many([only(name="NarrowOut", priority=420),
                                 only(name="fresh", direction="Inbound", access="Allow", protocol="Tcp",
-                                      source_address_prefixes=["*"], destination_port_ranges=[22])], SUB, "rg")
+                                     source_address_prefixes=["*"], destination_port_ranges=[22])], SUB, "rg")
     with pytest.raises(_nsg.Invalid) as err:
         _nsg.plan_many(specs, nsg(NARROW), "nsg1")
     missing = err.value.msg.split("Missing:")[1]
@@ -370,8 +370,8 @@ def test_new_rule_needs_every_deciding_field_and_names_the_missing_ones():
 
 def test_new_rule_defaults_only_source_ports_and_description():
     s = _nsg.validate(only(name="fresh", priority=300, direction="Inbound", access="Allow", protocol="Tcp",
-                            source_address_prefixes=["10.0.0.0/24"], destination_application_security_groups=["a"],
-                            destination_port_ranges=[22]), SUB, "rg")
+                           source_address_prefixes=["10.0.0.0/24"], destination_application_security_groups=["a"],
+                           destination_port_ranges=[22]), SUB, "rg")
     props = _nsg.plan_one(s, nsg(), "nsg1")[1]["properties"]
     assert props["sourcePortRange"] == "*" and "description" not in props
 

@@ -186,7 +186,7 @@ def test_a_lost_answer_marks_the_write_maybe_landed():
     def step(o):
         seen.append(o.maybe_landed)
         if o.attempt == 1:
-            o.write(lambda: (_ for _ in ()).throw(FakeHttpError(500, "InternalServerError")))
+            o.write(lambda: (_unused for _unused in ()).throw(FakeHttpError(500, "InternalServerError")))
         return o.maybe_landed
 
     assert op.run(step) is True
@@ -196,7 +196,7 @@ def test_a_lost_answer_marks_the_write_maybe_landed():
 def test_a_non_retryable_error_is_raised_at_once():
     op = _client.Operation(60, "x", sleep=lambda s: None)
     try:
-        op.run(lambda o: (_ for _ in ()).throw(FakeHttpError(400, "InvalidResourceReference")))
+        op.run(lambda o: (_unused for _unused in ()).throw(FakeHttpError(400, "InvalidResourceReference")))
     except FakeHttpError:
         pass
     assert op.attempt == 1
@@ -320,7 +320,7 @@ def test_an_unreachable_endpoint_is_not_retried_as_busy_until_the_timeout():
                FakeHttpError(409, "AnotherOperationInProgress"),
                ServiceRequestError("refused", error=NewConnectionError("x"))]
     op = _client.Operation(900, "x", sleep=sleep, clock=clock)
-    assert op.run(lambda o: (_ for _ in ()).throw(answers.pop(0)) if answers else "done") == "done"
+    assert op.run(lambda o: (_unused for _unused in ()).throw(answers.pop(0)) if answers else "done") == "done"
 
 
 def test_a_read_timeout_that_old_azure_core_calls_a_request_error_is_a_lost_answer():
@@ -336,7 +336,7 @@ def test_a_read_timeout_that_old_azure_core_calls_a_request_error_is_a_lost_answ
     assert _client.classify(timeout) == _client.LOST
     op = _client.Operation(60, "x", sleep=lambda s: None)
     try:
-        op.write(lambda: (_ for _ in ()).throw(timeout))
+        op.write(lambda: (_unused for _unused in ()).throw(timeout))
     except ServiceRequestError:
         pass
     assert op.maybe_landed
@@ -364,7 +364,7 @@ def test_busy_final_state_of_a_long_running_operation_is_busy_not_lost():
         assert _client.classify(exc) == _client.BUSY, code
         op = _client.Operation(60, "x", sleep=lambda s: None)
         try:
-            op.write(lambda exc=exc: (_ for _ in ()).throw(exc))
+            op.write(lambda exc=exc: (_unused for _unused in ()).throw(exc))
         except HttpResponseError:
             pass
         assert not op.maybe_landed  # a busy final state was not applied
