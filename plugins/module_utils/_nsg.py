@@ -36,6 +36,9 @@ _NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,78}[A-Za-z0-9_])?\Z")
 _TAG = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]+)*\Z")
 _LOOKS_NUMERIC = re.compile(r"^[0-9./]+\Z")
 _PORT_RANGE = re.compile(r"^([0-9]+)\s*-\s*([0-9]+)\Z")
+# Only ASCII digits are numbers here: str.isdigit() and int() also take other scripts' digits, superscripts
+# ('²', which int() refuses) and underscores ('1_00'), none of which Azure reads as a number.
+_ASCII_NUMBER = re.compile(r"^[0-9]+\Z")
 
 # The options of one rule, shared by nsg_rule (top level) and nsg_rules (suboptions of ``rules``).
 # No option that decides what a rule allows has a default: None means "not given". For a rule that exists, a field
@@ -111,6 +114,12 @@ def parse_prefix(text, option):
     if value == "*":
         return "any", "*", None
     if ":" in value or "/" in value or _LOOKS_NUMERIC.match(value):
+        if "%" in value:
+            # Python's ipaddress takes an IPv6 zone ID (fe80::1%eth0); Azure does not, and a zone names an interface
+            # of one host, which means nothing in an NSG rule.
+            zone = re.search(r"%[^/]*", value).group(0)
+            raise Invalid("%s: '%s' has an IPv6 zone ID ('%s'), which Azure does not accept; give the address or "
+                          "CIDR without it, such as '%s'." % (option, value, zone, value.replace(zone, "", 1)))
         try:
             if "/" in value:
                 net = ipaddress.ip_network(value, strict=True)
@@ -160,7 +169,7 @@ def parse_port(value, option):
     text = str(value).strip()
     if text == "*":
         return "*"
-    if text.isdigit():
+    if _ASCII_NUMBER.match(text):
         low = high = int(text)
     else:
         match = _PORT_RANGE.match(text)
@@ -237,10 +246,8 @@ def parse_priority(priority, priority_range, option_prefix=""):
     if isinstance(priority, bool):
         number = None
     else:
-        try:
-            number = int(str(priority).strip())
-        except ValueError:
-            number = None
+        text = str(priority).strip()
+        number = int(text) if _ASCII_NUMBER.match(text) else None
     if number is None or not (PRIORITY_MIN <= number <= PRIORITY_MAX):
         raise Invalid("%s must be a number %d-%d or 'auto'; got '%s'." % (p_opt, PRIORITY_MIN, PRIORITY_MAX, priority))
     if span is not None:

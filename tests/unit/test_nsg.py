@@ -429,3 +429,27 @@ def test_asg_ids_are_kept_and_names_resolved():
     assert _nsg.asg_id(rid, SUB, "rg", "x") == rid
     assert _nsg.asg_id("a1", SUB, "rg2", "x") == \
         "/subscriptions/%s/resourceGroups/rg2/providers/Microsoft.Network/applicationSecurityGroups/a1" % SUB
+
+
+@pytest.mark.parametrize("port", ["\u00b2", "\u0661\u0660", "8\u00b2", "1_0", "\u00b2-80", "80-\u0663"])
+def test_port_takes_only_ascii_digits(port):
+    with pytest.raises(_nsg.Invalid) as err:
+        _nsg.parse_port(port, "destination_port_ranges")
+    assert "destination_port_ranges" in err.value.msg and "0-65535" in err.value.msg
+
+
+@pytest.mark.parametrize("priority", ["1_00", "\u0661\u0660\u0660", "\u00b9\u2070\u2070", "２００", " 1_0_0 "])
+def test_priority_takes_only_ascii_digits(priority):
+    with pytest.raises(_nsg.Invalid) as err:
+        _nsg.parse_priority(priority, None)
+    assert "priority must be a number 100-4096 or 'auto'" in err.value.msg
+    assert _nsg.parse_priority(" 200 ", None) == (200, None)
+
+
+@pytest.mark.parametrize("prefix", ["fe80::1%eth0", "fe80::1%1", "fe80::%eth0/64"])
+def test_ipv6_zone_id_is_refused(prefix):
+    with pytest.raises(_nsg.Invalid) as err:
+        _nsg.parse_prefix(prefix, "source_address_prefixes")
+    text = err.value.msg
+    assert "source_address_prefixes" in text and "zone ID" in text and "'%" + prefix.split("%")[1].split("/")[0] in text
+    assert "%" not in text.split("such as")[1]
