@@ -149,6 +149,23 @@ def hint_for(code, message):
     return None
 
 
+def _chain(exc, limit=10):
+    """exc and the exceptions behind it: azure-core's inner_exception, then __cause__ / __context__."""
+    seen = []
+    while exc is not None and len(seen) < limit and not any(exc is e for e in seen):
+        seen.append(exc)
+        exc = getattr(exc, "inner_exception", None) or exc.__cause__ or exc.__context__
+    return seen
+
+
+def _tls_failure(exc):
+    """Whether a certificate verification failure is anywhere in the chain of exc."""
+    for item in _chain(exc):
+        if type(item).__name__ in ("SSLError", "SSLCertVerificationError") or "CERTIFICATE_VERIFY_FAILED" in str(item):
+            return True
+    return False
+
+
 def from_exception(exc, action=None, secrets=()):
     """Translate any exception from the Azure SDK or azure-identity into an AzbError."""
     if isinstance(exc, AzbError):
@@ -167,6 +184,12 @@ def from_exception(exc, action=None, secrets=()):
         return AzbError(
             scrub(prefix + "authentication failed: " + message, secrets),
             status=status, code=code or "AuthenticationFailed", hint=hint)
+    # Before the generic network branch: azure-core wraps a refused certificate in a ServiceRequestError (around
+    # requests' SSLError around urllib3's, around ssl.SSLCertVerificationError), which is a network error too.
+    if _tls_failure(exc):
+        return AzbError(
+            scrub(prefix + "TLS verification failed: %s" % _first_line(str(exc)), secrets),
+            hint="the endpoint's certificate is not trusted; give its CA with ca_bundle (or REQUESTS_CA_BUNDLE).")
     if name in ("ServiceRequestError", "ServiceRequestTimeoutError", "ServiceResponseError",
                 "ServiceResponseTimeoutError", "IncompleteReadError", "ConnectionError"):
         return AzbError(
@@ -178,10 +201,6 @@ def from_exception(exc, action=None, secrets=()):
         message = _first_line(message)
         return AzbError(scrub(prefix + message, secrets), status=status, code=code,
                         hint=hint_for(code, message), details=details)
-    if name == "SSLError" or "CERTIFICATE_VERIFY_FAILED" in str(exc):
-        return AzbError(
-            scrub(prefix + "TLS verification failed: %s" % _first_line(str(exc)), secrets),
-            hint="the endpoint's certificate is not trusted; give its CA with ca_bundle (or REQUESTS_CA_BUNDLE).")
     if name == "ValueError":
         return AzbError(scrub(prefix + _first_line(str(exc)), secrets))
     return AzbError(scrub(prefix + "%s: %s" % (name, _first_line(str(exc))), secrets))

@@ -57,3 +57,53 @@ def test_azb_error_passthrough():
     original = AzbError("x", code="C")
     assert from_exception(original) is original
     assert original.to_fail_kwargs() == {"msg": "C: x", "error_code": "C"}
+
+
+def _certificate_refused():
+    """The chain azure-core's requests transport raises when the endpoint's CA is not trusted."""
+    import ssl
+
+    import requests
+    import urllib3
+    from azure.core.exceptions import ServiceRequestError
+
+    text = "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: unable to get local issuer certificate (_ssl.c:1000)"
+    try:
+        try:
+            try:
+                raise ssl.SSLCertVerificationError(1, text)
+            except ssl.SSLCertVerificationError as low:
+                raise urllib3.exceptions.MaxRetryError(
+                    None, "/subscriptions", urllib3.exceptions.SSLError(low)) from low
+        except urllib3.exceptions.MaxRetryError as retry:
+            raise requests.exceptions.SSLError(retry) from retry
+    except requests.exceptions.SSLError as err:
+        return ServiceRequestError(err, error=err)
+
+
+def test_certificate_failure_gets_the_tls_hint_not_the_network_hint():
+    exc = _certificate_refused()
+    assert type(exc).__name__ == "ServiceRequestError"
+    err = from_exception(exc, action="reading vaults")
+    assert "TLS verification failed" in err.msg and err.msg.startswith("reading vaults: ")
+    assert "ca_bundle" in err.hint and "certificate" in err.hint and "network path" not in err.hint
+
+
+def test_certificate_failure_found_behind_the_message():
+    """Only the innermost exception names the failure: the chain is followed, not just the top message."""
+    import ssl
+
+    from azure.core.exceptions import ServiceRequestError
+
+    try:
+        raise ssl.SSLCertVerificationError(1, "certificate verify failed")
+    except ssl.SSLCertVerificationError as low:
+        exc = ServiceRequestError("Connection aborted.", error=low)
+    assert "certificate is not trusted" in from_exception(exc).hint
+
+
+def test_plain_network_failure_keeps_the_network_hint():
+    from azure.core.exceptions import ServiceRequestError
+
+    err = from_exception(ServiceRequestError("Failed to establish a new connection: [Errno 111] Connection refused"))
+    assert "could not reach Azure" in err.msg and "network path" in err.hint
