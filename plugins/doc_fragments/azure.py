@@ -99,7 +99,8 @@ attributes:
 options:
   wait_timeout:
     description:
-      - How many seconds to wait for a long-running operation. The status is polled at the interval Azure asks for.
+      - How many seconds to wait for a long-running operation, 1 or more. The status is polled at the interval Azure
+        asks for.
       - When the time runs out the module fails; the operation goes on in Azure and a later run picks up its result.
     type: int
     default: 900

@@ -90,9 +90,18 @@ class AzureModule(object):
     def exit(self, **kwargs):
         self.ansible.exit_json(**kwargs)
 
+    def validate_common(self):
+        """Checks of the options several modules share, before main and so before any request."""
+        timeout = self.params.get("wait_timeout")
+        if timeout is not None and timeout < 1:
+            # Operation and the pollers would otherwise wait 1 second instead, and fail a change that was meant to
+            # be waited for.
+            raise AzbError("wait_timeout must be a whole number of seconds, 1 or more; got %s." % timeout)
+
     def run(self, main):
         """Run main(self); every failure ends in one fail_json without a traceback for anything a user can cause."""
         try:
+            self.validate_common()
             main(self)
         except AzbError as exc:
             self.ansible.fail_json(**from_exception(exc, secrets=self._secrets()).to_fail_kwargs())

@@ -1,0 +1,69 @@
+"""Input every module must refuse with one clear message before any request: each module runs in-process, with
+clients that count what would have been sent."""
+
+import contextlib
+import importlib
+import io
+import json
+
+import pytest
+
+from ansible_collections.azbackup.vmprep.plugins.module_utils import _client
+
+MODULES = "ansible_collections.azbackup.vmprep.plugins.modules."
+
+
+class Counting:
+    """Stands for AzureClients: any client asked for counts as a request."""
+
+    requests = 0
+
+    def __init__(self, settings):
+        self.settings = settings
+
+    def __getattr__(self, name):
+        Counting.requests += 1
+        raise AssertionError("a client was asked for before the input was checked: %s" % name)
+
+
+@pytest.fixture
+def run(monkeypatch):
+    from ansible.module_utils.testing import patch_module_args
+
+    monkeypatch.setattr(_client, "AzureClients", Counting)
+    for key, value in {"AZURE_CLIENT_ID": "11111111-1111-1111-1111-111111111111", "AZURE_SECRET": "not-a-secret",
+                       "AZURE_TENANT": "22222222-2222-2222-2222-222222222222",
+                       "AZURE_SUBSCRIPTION_ID": "33333333-3333-3333-3333-333333333333"}.items():
+        monkeypatch.setenv(key, value)
+    Counting.requests = 0
+
+    def _run(name, args):
+        mod = importlib.import_module(MODULES + name)
+        out = io.StringIO()
+        with patch_module_args(args), contextlib.redirect_stdout(out), pytest.raises(SystemExit):
+            mod.main()
+        text = out.getvalue()
+        result = json.loads(text[text.index("{"):])
+        assert Counting.requests == 0
+        assert "exception" not in result, result.get("exception")
+        return result
+
+    return _run
+
+
+NSG = {"resource_group": "rg", "security_group": "nsg"}
+WAITING = [
+    ("nsg_rule", dict(NSG, name="r1", priority=200, direction="Outbound", access="Allow", protocol="Tcp",
+                      destination_port_ranges=["443"], source_address_prefixes=["*"],
+                      destination_address_prefixes=["AzureBackup"])),
+    ("nsg_rules", dict(NSG, rules=[{"name": "r1", "priority": 200}])),
+    ("recovery_vault", {"name": "rsv-1", "resource_group": "rg", "location": "westeurope"}),
+]
+
+
+@pytest.mark.parametrize("name,args", WAITING, ids=[w[0] for w in WAITING])
+@pytest.mark.parametrize("timeout", [-5, 0])
+def test_wait_timeout_below_one_fails_before_any_request(run, name, args, timeout):
+    result = run(name, dict(args, wait_timeout=timeout))
+    assert result["failed"] and "wait_timeout must be" in result["msg"] and "1 or more" in result["msg"]
+    assert str(timeout) in result["msg"]
