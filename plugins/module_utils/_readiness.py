@@ -27,6 +27,7 @@ from ansible_collections.azbackup.vmprep.plugins.module_utils._validate import (
     validate_location,
     validate_resource_group,
 )
+from ansible_collections.azbackup.vmprep.plugins.module_utils._vault import validate_name as validate_vault_name
 
 CHECKS = ("agent", "backup_extension", "power_state", "region", "disks", "os", "network_config", "outbound")
 RESULTS = ("pass", "warn", "fail")  # in order of severity
@@ -647,6 +648,8 @@ def validate(params):
     for i, vault in enumerate(vaults):
         if not vault.get("name") or not vault.get("resource_group"):
             raise AzbError("vaults[%d] needs both name and resource_group." % i)
+        validate_vault_name(vault["name"], option="vaults[%d].name" % i)
+        validate_resource_group(vault["resource_group"], option="vaults[%d].resource_group" % i)
     if vaults and params.get("vault_regions"):
         raise AzbError("vaults and vault_regions are mutually exclusive: name the vaults, or give their regions.")
     regions = [validate_location(r, option="vault_regions") for r in params.get("vault_regions") or []]

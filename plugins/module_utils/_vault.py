@@ -57,10 +57,10 @@ NOT_EMPTY_PREFIXES = ("serviceresourcenotempty", "vaultnotempty")
 
 # ---- validation (before any request) ----------------------------------------------------------------------------
 
-def validate_name(name):
+def validate_name(name, option="name"):
     if not _NAME.match(name or ""):
-        raise AzbError("name '%s' is not a valid vault name: use 2 to 50 characters, letters, digits and hyphens, "
-                       "starting with a letter." % name)
+        raise AzbError("%s '%s' is not a valid vault name: use 2 to 50 characters, letters, digits and hyphens, "
+                       "starting with a letter." % (option, name))
 
 
 def validate_tags(tags):

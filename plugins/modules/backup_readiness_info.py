@@ -47,11 +47,15 @@ options:
     default: []
     suboptions:
       name:
-        description: Vault name.
+        description:
+          - Vault name - 2 to 50 characters, letters, digits and hyphens, starting with a letter. Another name fails
+            the task before any request.
         type: str
         required: true
       resource_group:
-        description: Resource group of the vault.
+        description:
+          - Resource group of the vault - 1 to 90 characters, letters, digits, underscores, hyphens, periods and
+            parentheses, not ending with a period.
         type: str
         required: true
   vault_regions:

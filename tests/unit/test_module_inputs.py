@@ -67,3 +67,9 @@ def test_wait_timeout_below_one_fails_before_any_request(run, name, args, timeou
     result = run(name, dict(args, wait_timeout=timeout))
     assert result["failed"] and "wait_timeout must be" in result["msg"] and "1 or more" in result["msg"]
     assert str(timeout) in result["msg"]
+
+
+@pytest.mark.parametrize("vault", [{"name": "../x", "resource_group": "rg"}, {"name": "rsv", "resource_group": "a/b"}])
+def test_readiness_refuses_a_bad_vault_before_any_request(run, vault):
+    result = run("backup_readiness_info", {"vaults": [vault]})
+    assert result["failed"] and "vaults[0]." in result["msg"] and "not a valid" in result["msg"]

@@ -676,3 +676,15 @@ def test_reader_instance_view_path():
     assert reader.instance_view(vm("vm9", rg="Rg-9")) == {"vmAgent": {}}
     assert pipeline.sent == ["https://arm.local/subscriptions/%s/resourceGroups/Rg-9/providers/Microsoft.Compute/"
                              "virtualMachines/vm9/instanceView?api-version=%s" % (SUB, r.COMPUTE_API)]
+
+
+@pytest.mark.parametrize("vault, word", [
+    ({"name": "../x", "resource_group": "rg-backup"}, "vaults[0].name '../x' is not a valid vault name"),
+    ({"name": "rsv/../../x", "resource_group": "rg-backup"}, "vaults[0].name"),
+    ({"name": "1rsv", "resource_group": "rg-backup"}, "starting with a letter"),
+    ({"name": "rsv-weu", "resource_group": "rg/../x"}, "vaults[0].resource_group 'rg/../x'"),
+])
+def test_validate_checks_vault_names_before_any_request(vault, word):
+    with pytest.raises(AzbError) as err:
+        r.validate(dict(BASE, vaults=[vault]))
+    assert word in err.value.msg
