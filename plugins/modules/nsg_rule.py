@@ -81,6 +81,7 @@ options:
   priority:
     description:
       - A number 100-4096, unique among the rules of the NSG with the same direction; lower numbers are evaluated first.
+        Written with the digits 0-9 only (not V(1_00), nor digits of other scripts).
       - V(auto) picks the lowest free priority in O(priority_range) (100-4096 when that is not given).
       - Required when the rule is created, unless O(priority_range) is given. Left out (with O(priority_range)
         left out too), an existing rule keeps its priority.
@@ -98,6 +99,7 @@ options:
         V(AzureLoadBalancer), V(Internet), V(AzureBackup), V(Storage.WestEurope)), or IP addresses and CIDRs.
       - One value goes into Azure's single-value field, several into its list field. V(*) and a service tag must be
         the only value; IPv4 and IPv6 cannot be mixed in one rule. An address is the same as its /32 or /128 CIDR.
+        An IPv6 address with a zone ID (V(fe80::1%eth0)) is refused; give it without the zone.
       - Required when the rule is created, unless O(source_application_security_groups) is given. Left out (with
         O(source_application_security_groups) left out too), an existing rule keeps its source.
     type: list
@@ -111,14 +113,16 @@ options:
     elements: str
   source_port_ranges:
     description:
-      - Source ports - each V(N), V(N-M) or V(*) for any, with ports 0-65535. V(*) must be the only value.
+      - Source ports - each V(N), V(N-M) or V(*) for any, with ports 0-65535 written with the digits 0-9.
+        V(*) must be the only value.
       - Left out, an existing rule keeps its source ports and a new rule gets V([*]) - a client's source port is
         ephemeral, so a new rule rarely means anything else; this is the only field a new rule does not need.
     type: list
     elements: raw
   destination_port_ranges:
     description:
-      - Destination ports - each V(N), V(N-M) or V(*) for any, with ports 0-65535. V(*) must be the only value.
+      - Destination ports - each V(N), V(N-M) or V(*) for any, with ports 0-65535 written with the digits 0-9.
+        V(*) must be the only value.
       - Required when the rule is created; left out, an existing rule keeps its destination ports.
     type: list
     elements: raw

@@ -91,7 +91,7 @@ options:
         type: str
       priority:
         description:
-          - A number 100-4096, unique per direction, or V(auto).
+          - A number 100-4096 (digits 0-9 only), unique per direction, or V(auto).
           - Required when the rule is created, unless O(rules[].priority_range) is given. Left out (with
             O(rules[].priority_range) left out too), an existing rule keeps its priority.
         type: raw
@@ -104,27 +104,28 @@ options:
         elements: int
       source_address_prefixes:
         description:
-          - V(*), one service tag, or IP addresses and CIDRs of one address family.
+          - V(*), one service tag, or IP addresses and CIDRs of one address family, without an IPv6 zone ID.
           - Required when the rule is created, unless O(rules[].source_application_security_groups) is given. Left out
             (with the groups left out too), an existing rule keeps its source.
         type: list
         elements: str
       destination_address_prefixes:
         description:
-          - V(*), one service tag, or IP addresses and CIDRs of one address family.
+          - V(*), one service tag, or IP addresses and CIDRs of one address family, without an IPv6 zone ID.
           - Required when the rule is created, unless O(rules[].destination_application_security_groups) is given.
             Left out (with the groups left out too), an existing rule keeps its destination.
         type: list
         elements: str
       source_port_ranges:
         description:
-          - Each V(N), V(N-M) or V(*), ports 0-65535. Left out, an existing rule keeps its source ports and a new
+          - Each V(N), V(N-M) or V(*), ports 0-65535 in the digits 0-9. Left out, an existing rule keeps its source ports and a new
             rule gets V([*]) (client source ports are ephemeral).
         type: list
         elements: raw
       destination_port_ranges:
         description:
-          - Each V(N), V(N-M) or V(*), ports 0-65535. Required when the rule is created; left out, kept.
+          - Each V(N), V(N-M) or V(*), ports 0-65535 in the digits 0-9. Required when the rule is created; left
+            out, kept.
         type: list
         elements: raw
       source_application_security_groups:
