@@ -118,8 +118,8 @@ options:
         elements: str
       source_port_ranges:
         description:
-          - Each V(N), V(N-M) or V(*), ports 0-65535 in the digits 0-9. Left out, an existing rule keeps its source ports and a new
-            rule gets V([*]) (client source ports are ephemeral).
+          - Each V(N), V(N-M) or V(*), ports 0-65535 in the digits 0-9. Left out, an existing rule keeps its source
+            ports and a new rule gets V([*]) (client source ports are ephemeral).
         type: list
         elements: raw
       destination_port_ranges:
