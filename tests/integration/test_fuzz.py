@@ -25,7 +25,10 @@ EXAMPLES = int(os.environ.get("AZBACKUP_FUZZ_EXAMPLES", "500"))
 
 # Minimal valid arguments per module, and strategies for values only the module's own checks reject.
 # (name of the option, strategy of invalid values)
-NOT_REGION = st.text(min_size=1, max_size=30).filter(lambda s: not s.replace(" ", "").isalnum())
+NOT_REGION = (st.text(min_size=1, max_size=30).filter(lambda s: not s.replace(" ", "").isalnum())
+              # well-formed names that are no Azure region: misspelt, made up, or a geography instead of a region
+              | st.sampled_from(["westeurpoe", "West Eurpoe", "atlantis", "eastus4", "europe", "local"]))
+BAD_WAIT_TIMEOUT = st.integers(max_value=0)
 BAD_VAULT_NAME = st.one_of(
     st.text("abc-", min_size=51, max_size=60).map(lambda s: "a" + s),  # too long
     st.text("0123456789-", min_size=1, max_size=10),  # does not start with a letter
@@ -36,15 +39,18 @@ BAD_GROUP = st.one_of(st.just(""), st.text("abc", min_size=1, max_size=5).map(la
                       st.text("a", min_size=91, max_size=95), st.just("rg."))
 NSG_RULE_INVALID = [
     ("name", st.sampled_from(["", "-x", "x-", "a b", "x" * 81, "r/1"]) | st.text(max_size=10).map(lambda s: "!" + s)),
-    ("priority", st.integers().filter(lambda n: n < 100 or n > 4096) | st.sampled_from(["high", "1e3", "", "12.5"])),
+    ("priority", st.integers().filter(lambda n: n < 100 or n > 4096)
+     | st.sampled_from(["high", "1e3", "", "12.5", "1_00", "\u0661\u0660\u0660", "\uff12\uff10\uff10", "2\u00b2\u00b2"])),
     ("direction", st.text(min_size=1, max_size=12).filter(lambda s: s.lower() not in ("inbound", "outbound"))),
     ("access", st.text(min_size=1, max_size=12).filter(lambda s: s.lower() not in ("allow", "deny"))),
     ("protocol", st.text(min_size=1, max_size=12).filter(
         lambda s: s.lower() not in ("tcp", "udp", "icmp", "esp", "ah", "*"))),
     ("destination_port_ranges", st.integers(min_value=65536).map(lambda n: [n])
-     | st.sampled_from([["http"], ["443-80"], ["*", "80"], [], ["-1"], ["1-2-3"]])),
+     | st.sampled_from([["http"], ["443-80"], ["*", "80"], [], ["-1"], ["1-2-3"], ["\u00b2"], ["8\u00b2"],
+                        ["\u0661\u0660"], ["80-\u0663"], ["4_43"]])),
     ("source_address_prefixes", st.sampled_from([["10.0.0.0/33"], ["300.1.1.1"], ["AzureBackup", "10.0.0.1"],
-                                                 ["*", "10.0.0.1"], ["10.0.0.1", "::1"], [], ["a b"], ["10.0.0.5/24"]])),
+                                                 ["*", "10.0.0.1"], ["10.0.0.1", "::1"], [], ["a b"], ["10.0.0.5/24"],
+                                                 ["fe80::1%eth0"], ["fe80::%1/64"], ["2001:db8::1%en0"]])),
     ("description", st.text(min_size=141, max_size=300)),
     ("priority_range", st.sampled_from([[1, 50], [300, 200], [100], [100, 5000]])),
 ]
@@ -61,7 +67,7 @@ def in_batch(option, values):
 MODULE_CASES = {
     "service_tags_info": {
         "valid": {"location": "westeurope"},
-        "invalid": [("location", NOT_REGION)],
+        "invalid": [("location", NOT_REGION), ("region", NOT_REGION)],
     },
     "recovery_vault": {
         "valid": {"name": "rsv-fuzz", "resource_group": "rg-fuzz", "location": "westeurope"},
@@ -69,6 +75,7 @@ MODULE_CASES = {
             ("name", BAD_VAULT_NAME),
             ("resource_group", BAD_GROUP),
             ("location", NOT_REGION),
+            ("wait_timeout", BAD_WAIT_TIMEOUT),
             ("soft_delete_retention_days", st.one_of(st.integers(max_value=13), st.integers(min_value=181))),
             ("immutability", st.just("Locked")),  # without immutability_lock_confirm
             ("tags", st.dictionaries(st.text("abc", min_size=1, max_size=4), st.just("v"), min_size=51, max_size=55)),
@@ -95,19 +102,21 @@ MODULE_CASES = {
             ("min_agent_version", st.sampled_from([{"solaris": "1.0"}, {"linux": "one.two"}, {"windows": ""}])),
             ("max_data_disks", st.integers(max_value=-1)),
             ("max_concurrency", st.one_of(st.integers(max_value=0), st.integers(min_value=65))),
-            ("vaults", st.sampled_from([[{"name": "v"}], [{"resource_group": "rg"}]])),
+            ("vaults", st.sampled_from([[{"name": "v"}], [{"resource_group": "rg"}],
+                                        [{"name": "../x", "resource_group": "rg"}],
+                                        [{"name": "rsv-ok", "resource_group": "rg/../x"}]])),
         ],
         "extra": [st.just({"vaults": [{"name": "v", "resource_group": "rg"}], "vault_regions": ["westeurope"]})],
     },
     "nsg_rule": {
         "valid": dict(NSG, name="r1", priority=200),
-        "invalid": NSG_RULE_INVALID + NSG_TARGET_INVALID,
+        "invalid": NSG_RULE_INVALID + NSG_TARGET_INVALID + [("wait_timeout", BAD_WAIT_TIMEOUT)],
     },
     "nsg_rules": {
         "valid": dict(NSG, rules=[{"name": "r1", "priority": 200}]),
         "invalid": [("rules", in_batch(opt, values)) for opt, values in NSG_RULE_INVALID]
         + [("rules", st.just([{"name": "twice", "priority": 200}, {"name": "TWICE", "priority": 201}])),
-           ("max_attempts", st.integers(max_value=0))] + NSG_TARGET_INVALID,
+           ("max_attempts", st.integers(max_value=0)), ("wait_timeout", BAD_WAIT_TIMEOUT)] + NSG_TARGET_INVALID,
     },
     "nsg_rule_info": {
         "valid": dict(NSG),
