@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 
 from ansible_collections.azbackup.vmprep.plugins.module_utils._errors import AzbError
@@ -14,26 +13,6 @@ from ansible_collections.azbackup.vmprep.plugins.module_utils._errors import Azb
 _GROUP = re.compile(r"^[-\w.()]{1,90}\Z")
 _REGION = re.compile(r"^[a-z0-9]{2,40}\Z")
 _REGION_RAW = re.compile(r"^[A-Za-z0-9 ]+\Z")  # westeurope, West Europe, WestEurope
-
-
-# The region names ARM uses in the public cloud, Azure Government and Azure China (az account list-locations,
-# physical regions only): the one list every location and region option is checked against. A name outside it
-# fails before any request; Azure would refuse it anyway, or - as a service tag filter - silently match nothing.
-# Add a new region here when Azure opens one.
-REGIONS = frozenset("""
-    eastus eastus2 centralus northcentralus southcentralus westcentralus westus westus2 westus3
-    canadacentral canadaeast brazilsouth brazilsoutheast mexicocentral chilecentral
-    centraluseuap eastus2euap
-    northeurope westeurope uksouth ukwest francecentral francesouth germanywestcentral germanynorth
-    switzerlandnorth switzerlandwest norwayeast norwaywest swedencentral swedensouth polandcentral italynorth
-    spaincentral austriaeast belgiumcentral denmarkeast
-    eastasia southeastasia japaneast japanwest koreacentral koreasouth centralindia southindia westindia
-    jioindiacentral jioindiawest australiaeast australiasoutheast australiacentral australiacentral2
-    newzealandnorth indonesiacentral malaysiawest taiwannorth taiwannorthwest
-    uaenorth uaecentral qatarcentral israelcentral southafricanorth southafricawest
-    usgovvirginia usgovarizona usgovtexas usgoviowa usdodeast usdodcentral
-    chinanorth chinanorth2 chinanorth3 chinaeast chinaeast2 chinaeast3
-""".split())
 
 
 def normalize_location(location):
@@ -52,11 +31,4 @@ def validate_location(location, option="location"):
     region = normalize_location(location)
     if not _REGION_RAW.match(location or "") or not _REGION.match(region):
         raise AzbError("%s '%s' is not an Azure region name such as westeurope or 'West Europe'." % (option, location))
-    if region not in REGIONS:
-        close = difflib.get_close_matches(region, sorted(REGIONS), n=3, cutoff=0.8)
-        if close:
-            advice = "did you mean %s?" % " or ".join(close)
-        else:
-            advice = "use one of %s." % ", ".join(sorted(REGIONS))
-        raise AzbError("%s '%s' is not an Azure region; %s" % (option, location, advice))
     return region

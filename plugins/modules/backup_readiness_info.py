@@ -61,8 +61,6 @@ options:
   vault_regions:
     description:
       - Use the vaults of the subscription in these regions (for example V(westeurope)).
-      - Each must be a region of the public cloud, Azure Government or Azure China; another name fails before any
-        request, with the closest region names when there are any.
     type: list
     elements: str
     default: []

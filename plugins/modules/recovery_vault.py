@@ -43,8 +43,6 @@ options:
   location:
     description:
       - The Azure region, for example V(westeurope) or V(West Europe). Required to create a vault.
-      - It must be a region of the public cloud, Azure Government or Azure China; another name fails before any
-        request, with the closest region names when there are any.
       - When the vault exists in another region the module fails; vaults cannot move.
     type: str
   storage_redundancy:

@@ -19,10 +19,7 @@ author:
 options:
   location:
     description:
-      - An Azure region, for example V(westeurope) or V(West Europe). It selects the cloud's tag list; it is not a
-        filter.
-      - It must be a region of the public cloud, Azure Government or Azure China; another name fails before any
-        request, with the closest region names when there are any.
+      - An Azure region, for example V(westeurope). It selects the cloud's tag list; it is not a filter.
     type: str
     required: true
   names:
@@ -38,8 +35,6 @@ options:
     description:
       - Return only tags of this region (the tag's C(region) property, for example V(westeurope)), plus global tags
         when O(include_global=true).
-      - Like O(location), it must be a known Azure region (V(westeurope), V(West Europe)); another name, such as a
-        misspelt one that would match no tag, fails before any request.
     type: str
   include_global:
     description:
@@ -160,9 +155,6 @@ def select(values, params):
 
 def main_logic(module):
     location = validate_location(module.params["location"])
-    if module.params.get("region"):
-        # A misspelt region would match no regional tag and return only the global ones, without a word.
-        validate_location(module.params["region"], option="region")
     client = module.clients.network()
 
     # The raw ARM JSON: the same shape whatever the SDK release (older ones flatten models into snake_case).

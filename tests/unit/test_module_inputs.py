@@ -73,23 +73,3 @@ def test_wait_timeout_below_one_fails_before_any_request(run, name, args, timeou
 def test_readiness_refuses_a_bad_vault_before_any_request(run, vault):
     result = run("backup_readiness_info", {"vaults": [vault]})
     assert result["failed"] and "vaults[0]." in result["msg"] and "not a valid" in result["msg"]
-
-
-@pytest.mark.parametrize("args, words", [
-    ({"location": "westeurope", "region": "westeurpoe"}, ["region 'westeurpoe' is not an Azure region",
-                                                          "did you mean westeurope?"]),
-    ({"location": "westeurpoe"}, ["location 'westeurpoe'", "did you mean westeurope?"]),
-    ({"location": "westeurope", "region": "atlantis"}, ["region 'atlantis'", "use one of", "westeurope", "eastus"]),
-])
-def test_service_tags_refuses_an_unknown_region_before_any_request(run, args, words):
-    result = run("service_tags_info", args)
-    assert result["failed"]
-    for word in words:
-        assert word in result["msg"]
-
-
-def test_vault_location_and_readiness_regions_are_checked_against_the_table(run):
-    result = run("recovery_vault", {"name": "rsv-1", "resource_group": "rg", "location": "West Eurpoe"})
-    assert "location 'West Eurpoe' is not an Azure region; did you mean westeurope?" in result["msg"]
-    result = run("backup_readiness_info", {"vault_regions": ["northeurope", "noth europe"]})
-    assert "vault_regions 'noth europe'" in result["msg"] and "northeurope" in result["msg"]
