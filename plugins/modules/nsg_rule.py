@@ -307,7 +307,8 @@ def _step(module, client, spec, op):
         current, after, changed = _nsg.plan_one(spec, nsg, nsg_name)
         # The diff shows the state of the first read: a later round may read what an earlier, lost answer wrote.
         before = op.keep("before", current)
-        result = {"changed": changed or op.maybe_landed, "rule": _result_view(after)}
+        # Unchanged: the rule as Azure has it (with its id), also when an earlier round's lost write put it there.
+        result = {"changed": changed or op.maybe_landed, "rule": _result_view(after if changed else current)}
         if module.diff_mode:
             result["diff"] = {"before": _nsg.view(before) if before else {}, "after": _nsg.view(after) if after else {}}
         if not changed or module.check_mode:

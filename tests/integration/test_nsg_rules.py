@@ -11,7 +11,7 @@ import sys
 
 import pytest
 from conftest import ROOT, arm_requests
-from nsg_helpers import NSG, RG, SEED, load_nsg, nsg_state, rule_fixture, rules_by_name, shape, task, writes
+from nsg_helpers import NSG, RG, SEED, Replanned, load_nsg, nsg_state, rule_fixture, rules_by_name, shape, task, writes
 
 NSG_GET = [("GET", "nsg")]
 RULE_PUT = [("GET", "nsg"), ("PUT", "rule"), ("GET", "poll"), ("GET", "rule")]
@@ -321,10 +321,12 @@ def test_batch_of_50_rules_costs_one_get_and_one_put(run, sandbox):
               "destination_port_ranges": [1000 + i], "priority_range": [1000, 1999]} for i in range(50)]
     args = {"resource_group": RG, "security_group": NSG, "rules": rules}
     result = run.module("nsg_rules", args)
-    assert result["changed"] and len(result["created"]) == 50 and result["attempts"] == 1, result
+    assert result["changed"] and len(result["created"]) == 50, result
+    # One round, unless an injected fault refused the PUT or lost its answer (then the Operation read again).
+    assert result["attempts"] == 1 or isinstance(shape(sandbox), Replanned), result
     assert shape(sandbox) == NSG_PUT
-    get, put = arm_requests(sandbox)[0], arm_requests(sandbox)[1]
-    assert get["method"] == "GET" and put["method"] == "PUT"
+    put = writes(sandbox)[0]
+    assert put["method"] == "PUT" and arm_requests(sandbox)[0]["method"] == "GET"
     etag = put["if_match"]
     assert etag and etag.startswith('W/"'), put
     sent = put["body"]["properties"]["securityRules"]
