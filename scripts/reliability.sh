@@ -16,7 +16,7 @@ summary=reports/reliability.txt
 status=0
 for profile in ${PROFILES:-none transient slow-lro drop-lro busy lost-answer busy-window}; do
   start=$(date +%s)
-  out=$("$BIN/python" -m pytest -q -p no:cacheprovider tests/integration --fault-profile "$profile" \
+  out=$("$BIN/python" -m pytest -q -p no:cacheprovider -n "${INTEGRATION_JOBS:-auto}" --dist worksteal tests/integration --fault-profile "$profile" \
         --ignore=tests/integration/test_fuzz.py -k "not stress and not scale" 2>&1)
   rc=$?
   secs=$(( $(date +%s) - start ))
