@@ -95,10 +95,8 @@ def test_certificate_failure_found_behind_the_message():
 
     from azure.core.exceptions import ServiceRequestError
 
-    try:
-        raise ssl.SSLCertVerificationError(1, "certificate verify failed")
-    except ssl.SSLCertVerificationError as low:
-        exc = ServiceRequestError("Connection aborted.", error=low)
+    low = ssl.SSLCertVerificationError(1, "certificate verify failed")
+    exc = ServiceRequestError("Connection aborted.", error=low)
     assert "certificate is not trusted" in from_exception(exc).hint
 
 
