@@ -438,6 +438,33 @@ class AzureClients(object):
                 retry_policy=retry_policy(), **kwargs)
         return self._clients[key]
 
+    def arm_pipeline(self):
+        """azure-mgmt-core's ARMPipelineClient for the requests the collection builds itself (readiness reads, ARM's
+        Tags API): the run's credential, cloud, CA bundle and retry policy, like the SDK clients, minus automatic
+        resource-provider registration. ``azb_base_url`` is the Resource Manager URL without a trailing slash."""
+        if "arm" not in self._clients:
+            from azure.core.pipeline import policies
+            from azure.mgmt.core import ARMPipelineClient
+            from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy, ARMHttpLoggingPolicy
+
+            cloud = self.cloud
+            client = ARMPipelineClient(cloud.resource_manager, policies=[
+                policies.RequestIdPolicy(),
+                policies.HeadersPolicy(),
+                policies.UserAgentPolicy(user_agent=USER_AGENT),
+                policies.ProxyPolicy(),
+                policies.ContentDecodePolicy(),
+                policies.RedirectPolicy(),
+                retry_policy(),
+                ARMChallengeAuthenticationPolicy(self.credential, cloud.scope),
+                policies.CustomHookPolicy(),
+                policies.NetworkTraceLoggingPolicy(),
+                ARMHttpLoggingPolicy(),
+            ], **self._transport_kwargs())
+            client.azb_base_url = cloud.resource_manager.rstrip("/")
+            self._clients["arm"] = client
+        return self._clients["arm"]
+
     def network(self):
         def factory(*args, **kwargs):
             from azure.mgmt.network import NetworkManagementClient

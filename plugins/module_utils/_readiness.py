@@ -744,36 +744,6 @@ def instance_view_path(subscription_id, rg, vm_name):
                        name=vm_name) + "/" + INSTANCE_VIEW
 
 
-def arm_pipeline_client(clients):
-    """azure-mgmt-core's ARMPipelineClient with the run's credential, cloud, CA bundle and the collection's retries.
-
-    The policies are those of the SDK clients (request id, user agent, redirects, retries, bearer token, response
-    hooks, logging) minus automatic resource-provider registration: a report only reads.
-    """
-    from azure.core.pipeline import policies
-    from azure.mgmt.core import ARMPipelineClient
-    from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy, ARMHttpLoggingPolicy
-    from ansible_collections.azbackup.vmprep.plugins.module_utils._client import USER_AGENT, retry_policy
-
-    cloud = clients.cloud
-    transport = {}
-    if clients.settings.ca_bundle:
-        transport["connection_verify"] = clients.settings.ca_bundle
-    return ARMPipelineClient(cloud.resource_manager, policies=[
-        policies.RequestIdPolicy(),
-        policies.HeadersPolicy(),
-        policies.UserAgentPolicy(user_agent=USER_AGENT),
-        policies.ProxyPolicy(),
-        policies.ContentDecodePolicy(),
-        policies.RedirectPolicy(),
-        retry_policy(),
-        ARMChallengeAuthenticationPolicy(clients.credential, cloud.scope),
-        policies.CustomHookPolicy(),
-        policies.NetworkTraceLoggingPolicy(),
-        ARMHttpLoggingPolicy(),
-    ], **transport)
-
-
 def _raise_for(response):
     """The SDK's exception for an ARM error answer (what its operations raise)."""
     from azure.core.exceptions import (ClientAuthenticationError, HttpResponseError, ResourceExistsError,
@@ -815,7 +785,7 @@ class Reader(object):
     def warm(self):
         """Discover the cloud and build the pipeline once, before threads share it."""
         if self._pipeline is None:
-            self._pipeline = arm_pipeline_client(self.clients)
+            self._pipeline = self.clients.arm_pipeline()
         return self._pipeline
 
     def _get(self, url, version, **query):

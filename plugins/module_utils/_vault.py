@@ -441,23 +441,8 @@ def delete(client, resource_group, name, timeout):
 
 
 def tags_client(clients):
-    """An ARM pipeline (the collection's auth, retry policy and CA settings) for ARM's Tags API."""
-    from azure.core.pipeline import policies
-    from azure.mgmt.core import ARMPipelineClient
-    from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy
-    from ansible_collections.azbackup.vmprep.plugins.module_utils import _client
-
-    cloud = clients.cloud
-    kwargs = {"connection_verify": clients.settings.ca_bundle} if clients.settings.ca_bundle else {}
-    client = ARMPipelineClient(cloud.resource_manager.rstrip("/"), policies=[
-        policies.HeadersPolicy(),
-        policies.UserAgentPolicy(_client.USER_AGENT),
-        _client.retry_policy(),
-        ARMChallengeAuthenticationPolicy(clients.credential, cloud.scope),
-        policies.NetworkTraceLoggingPolicy(),
-    ], **kwargs)
-    client.azb_base_url = cloud.resource_manager.rstrip("/")
-    return client
+    """The run's ARM pipeline (the collection's auth, retry policy and CA settings), for ARM's Tags API."""
+    return clients.arm_pipeline()
 
 
 def write_tags(pipeline, vault_id, operation, tags):
