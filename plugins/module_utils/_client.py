@@ -494,10 +494,3 @@ def wait(poller, timeout, what):
         raise AzbError("%s is still running after %d seconds; it goes on in Azure. Run again later, or raise "
                        "wait_timeout." % (what, int(timeout)), code="OperationTimedOut")
     return poller.result()
-
-
-def to_dict(obj):
-    """The ARM JSON of an SDK model (the SDKs' models are dict-like and give their REST form with as_dict())."""
-    if obj is None or isinstance(obj, dict):
-        return obj
-    return obj.as_dict()
