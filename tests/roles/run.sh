@@ -10,7 +10,12 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 VENV=${VENV:-$ROOT/.venv}
 OUT=${OUT:-$ROOT/tests/output/roles}
-PREFIX=azb-roles
+# Containers and podman networks are named and addressed per checkout, so two checkouts on one machine never
+# drive (or remove) each other's: a short hash of the checkout path in the names, and a second octet of
+# 10.X.0.0/16 derived from it (scenarios are written with 10.89.*; they run from a copy rewritten to 10.X.*).
+CHECKOUT_ID=$(printf '%s' "$ROOT" | sha1sum | cut -c1-6)
+PREFIX=azb-roles-$CHECKOUT_ID
+NET_OCTET=${AZB_ROLES_NET_OCTET:-$(( 100 + 0x${CHECKOUT_ID:0:4} % 120 ))}
 ALL_SCENARIOS=(static-windows vm_agent@12 vm_agent@13 proxy_client@12 proxy_client@13 proxy_firewall@12 e2e-network@12+13)
 
 if [ "$(id -u)" != 0 ]; then echo "run.sh: must run as root (podman systemd containers, debootstrap)" >&2; exit 2; fi
@@ -56,7 +61,11 @@ SITE=$(python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 export ANSIBLE_COLLECTIONS_PATH="$WORK/collections:$SITE"
 export ANSIBLE_PIPELINING=1 ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0 ANSIBLE_RETRY_FILES_ENABLED=0 ANSIBLE_HOST_KEY_CHECKING=0
 export ANSIBLE_CALLBACKS_ENABLED=ansible.posix.profile_tasks ANSIBLE_LOCALHOST_WARNING=0 ANSIBLE_INVENTORY_UNPARSED_WARNING=0 ANSIBLE_SYSTEM_WARNINGS=0
-export AZB_TESTS="$HERE" AZB_WORK="$WORK"
+# The scenarios, readdressed to this checkout's 10.$NET_OCTET.0.0/16 (see NET_OCTET above).
+SCENARIOS=$WORK/scenarios
+cp -r "$HERE/scenarios" "$SCENARIOS"
+find "$SCENARIOS" -type f -exec sed -i "s/\b10\.89\./10.$NET_OCTET./g" {} +
+export AZB_TESTS="$HERE" AZB_WORK="$WORK" AZB_SCENARIOS="$SCENARIOS"
 
 # --- helpers ------------------------------------------------------------------------------------------------
 # recap_ok LOG MODE: MODE=run -> no failed/unreachable host; MODE=idem -> also changed=0 on every host.
@@ -95,7 +104,7 @@ boot_hosts() {
     podman rm -f -t 0 "$cname" >/dev/null 2>&1
     podman run "${args[@]}" "localhost/azbackup-debian:$ver" /sbin/init >/dev/null || return 1
     groups[$group]+="$cname ansible_connection=containers.podman.podman ansible_python_interpreter=/usr/bin/python3 azb_ip=$ip azb_debian=$ver"$'\n'
-  done < "$HERE/scenarios/$scen/hosts"
+  done < "$SCENARIOS/$scen/hosts"
   for group in "${!groups[@]}"; do printf '[%s]\n%s\n' "$group" "${groups[$group]}" >> "$WORK/inventory.ini"; done
   # wait for systemd in every container
   local c state i
@@ -140,7 +149,7 @@ converge_sequence() {
 run_scenario() {
   local spec=$1 scen deb dir
   scen=${spec%@*}; deb=${spec#*@}; [ "$deb" = "$spec" ] && deb=12
-  dir="$HERE/scenarios/$scen"
+  dir="$SCENARIOS/$scen"
   LOGDIR="$OUT/$spec"; rm -rf "$LOGDIR"; mkdir -p "$LOGDIR"
   DETAIL=""; IDEM=""
   if [ "$scen" = static-windows ]; then
