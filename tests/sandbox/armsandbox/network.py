@@ -595,7 +595,20 @@ def operation_result(sandbox, req, sub, location, op_id):
 
 # ---- service tags ----------------------------------------------------------------------------------
 
+def _require_tag_location(req, location, type_name):
+    """ARM's answer for a location the resource type is not registered in: 400 NoRegisteredProviderFound, naming the
+    supported api-versions and locations (the answer real ARM gives for any locations/* type, e.g. vmSizes)."""
+    if normalize_location(location) in servicetags.LOCATIONS:
+        return
+    raise ArmError(
+        400, "NoRegisteredProviderFound",
+        f"No registered resource provider found for location '{location}' and API version '{req.api_version}' for "
+        f"type '{type_name}'. The supported api-versions are '{', '.join(sorted(API_VERSIONS))}'. "
+        f"The supported locations are '{', '.join(servicetags.LOCATIONS)}'.")
+
+
 def list_service_tags(sandbox, req, sub, location):
+    _require_tag_location(req, location, "locations/serviceTags")
     return Response(200, {
         "name": "public",
         "id": f"/subscriptions/{sub}/providers/Microsoft.Network/serviceTags/public",
@@ -607,6 +620,7 @@ def list_service_tags(sandbox, req, sub, location):
 
 
 def list_service_tag_details(sandbox, req, sub, location):
+    _require_tag_location(req, location, "locations/serviceTagDetails")
     wanted = (req.q("tagName") or "").lower()
     no_prefixes = (req.q("noAddressPrefixes") or "").lower() == "true"
     values = []

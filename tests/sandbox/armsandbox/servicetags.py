@@ -17,6 +17,11 @@ REGIONS = (
     ("australiaeast", "AustraliaEast"),
 )
 
+# Locations this sandbox cloud serves the service tag API in. Regional tags exist only for REGIONS: the others
+# stand for regions whose tags are not published (yet), as real Azure has right after a region opens. Any other
+# location is refused the way ARM refuses a location a resource type is not registered in.
+LOCATIONS = tuple(r for r, _unused in REGIONS) + ("westus", "eastus2", "centralus", "westcentralus", "swedencentral")
+
 # (tag name, systemService, has regional variants, lower-case region suffix like AzureCloud.westeurope)
 SERVICES = (
     ("AzureBackup", "AzureBackup", True, False),

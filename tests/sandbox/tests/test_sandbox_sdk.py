@@ -155,6 +155,21 @@ def test_service_tags(sandbox, clients):
     assert {"Storage.NorthEurope", "AzureActiveDirectory", "AzureCloud.westeurope"} <= set(by_name)
 
 
+def test_service_tags_unknown_location_is_refused_like_arm(sandbox, clients):
+    """A location the API is not registered in: 400 NoRegisteredProviderFound naming the supported locations, as
+    ARM answers for every locations/* type; never a list."""
+    for call in (clients.network.service_tags.list, lambda loc: list(clients.network.service_tag_information.list(loc))):
+        with pytest.raises(HttpResponseError) as info:
+            call("westeurpoe")
+        assert info.value.status_code == 400 and info.value.error.code == "NoRegisteredProviderFound"
+        message = info.value.error.message
+        assert "location 'westeurpoe'" in message and "The supported locations are '" in message
+        assert "westeurope" in message.split("supported locations are")[1]
+    # A served location without published regional tags answers normally.
+    tags = clients.network.service_tags.list("swedencentral")
+    assert not any(t.properties.region == "swedencentral" for t in tags.values_property)
+
+
 def test_vms_and_instance_views(sandbox, clients):
     sandbox.control.load_fixtures(SEED)
     compute = clients.compute
