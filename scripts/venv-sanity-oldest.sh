@@ -11,7 +11,7 @@ floor=$(sed -n "s/^requires_ansible: *['\"]>=\([0-9]*\.[0-9]*\).*/\1/p" meta/run
 pick_python() {
   # ansible-core 2.16 and 2.17 run their controller on Python 3.10 - 3.12: take the newest of those.
   for v in 3.12 3.11; do
-    for cand in "python$v" "${PYENV_ROOT:-$HOME/.pyenv}/versions/$v"*/bin/python$v; do
+    for cand in "python$v" "${PYENV_ROOT:-$HOME/.pyenv}"/versions/"$v"*/bin/python"$v"; do
       if command -v "$cand" >/dev/null 2>&1 && "$cand" -c 'import venv, ssl' 2>/dev/null; then
         command -v "$cand"; return
       fi
