@@ -22,7 +22,7 @@ if [ ! -x "$GI_VENV/bin/python" ] || ! "$GI_VENV/bin/python" -c 'import galaxy_i
     "$GI_VENV/bin/python" -m pip install --quiet galaxy-importer; } 2>&1 | { grep -v "is ignored: it is neither" || true; }
   [ "${PIPESTATUS[0]}" -eq 0 ] || { echo "galaxy-importer: pip install failed" >&2; exit 1; }
 fi
-tarball=${1:-$(scripts/collection.sh build "$ROOT/build/galaxy-importer/dist")}
+tarball=$(realpath "${1:-$(scripts/collection.sh build "$ROOT/build/galaxy-importer/dist")}")
 work="$ROOT/build/galaxy-importer"
 mkdir -p "$work/tmp"
 log="$work/import.log"
@@ -30,7 +30,8 @@ export GALAXY_IMPORTER_CONFIG="$ROOT/scripts/galaxy-importer.cfg"
 export GALAXY_IMPORTER_ANSIBLE_LOCAL_TMP="$work/tmp" GALAXY_IMPORTER_TMP_ROOT_DIR="$work/tmp"
 # galaxy-importer calls ansible-doc, ansible-lint and flake8 from its own venv.
 rc=0
-PATH="$GI_VENV/bin:$PATH" ANSIBLE_LOCAL_TEMP="$work/tmp" "$GI_VENV/bin/python" -m galaxy_importer.main "$tarball" >"$log" 2>&1 || rc=$?
+# (run from $work: galaxy-importer writes importer_result.json into its working directory)
+(cd "$work" && PATH="$GI_VENV/bin:$PATH" ANSIBLE_LOCAL_TEMP="$work/tmp" "$GI_VENV/bin/python" -m galaxy_importer.main "$tarball") >"$log" 2>&1 || rc=$?
 errors=$(grep -cE '^ERROR|ERROR:|\bERROR\b' "$log" || true)
 warnings=$(grep -cE '^WARNING|WARNING:' "$log" || true)
 if [ "$rc" -ne 0 ] || [ "$errors" -ne 0 ]; then
