@@ -13,7 +13,7 @@ INTEGRATION_JOBS ?= auto
 XDIST := -n $(INTEGRATION_JOBS) --dist worksteal
 
 .PHONY: help venv venv-lowest lint ruff ansible-lint changelog-lint sanity unit compat sandbox-test integration integration-lowest faults roles test demo bench reliability sandbox clean \
-  sanity-oldest shellcheck packaging galaxy-importer ee-context release-notes
+  sanity-oldest shellcheck packaging galaxy-importer ee-context release-notes docsite
 
 help:
 	@echo "make demo    - start the local ARM sandbox and run the example playbooks against it"
@@ -66,6 +66,11 @@ galaxy-importer: venv
 ee-context: venv
 	scripts/ee-context.sh
 
+# The guides as collection docsite pages (docs/docsite/rst, generated from docs/*.md and committed): fails when they
+# are out of date (regenerate with scripts/docsite.sh), then antsibull-docs lint-collection-docs.
+docsite: venv
+	scripts/docsite.sh --check
+
 # Maintainers, at release time: antsibull-changelog release for galaxy.yml's version (writes CHANGELOG.md and
 # changelogs/changelog.yaml, removes the fragments). Not part of `make test`.
 release-notes: venv
@@ -102,7 +107,7 @@ roles: venv
 	@if [ -x tests/roles/run.sh ]; then tests/roles/run.sh; else echo "roles: no role tests yet"; fi
 
 # integration-lowest last: a failure there still lets every other gate report first.
-test: lint shellcheck sanity sanity-oldest packaging galaxy-importer unit compat sandbox-test integration faults roles integration-lowest
+test: lint shellcheck sanity sanity-oldest packaging galaxy-importer docsite unit compat sandbox-test integration faults roles integration-lowest
 	@echo "make test: all suites passed"
 
 demo: venv
