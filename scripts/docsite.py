@@ -28,7 +28,7 @@ SECTIONS = [
                 "roles", "readiness", "awx"]),
     ("Reference", ["troubleshooting", "compatibility"]),
 ]
-PAGES = [p for _, pages in SECTIONS for p in pages]
+PAGES = [p for _title, pages in SECTIONS for p in pages]
 LINK = re.compile(r"`([^`<]*?)\s*<([^>`]+)>`__")
 
 
@@ -36,7 +36,7 @@ def _link(match: re.Match) -> str:
     text, target = match.group(1), match.group(2)
     if re.match(r"^[a-z]+://|^mailto:", target):
         return match.group(0)
-    path, _, _anchor = target.partition("#")
+    path = target.partition("#")[0]
     name = os.path.splitext(os.path.basename(path))[0]
     if path.endswith(".md") and os.path.dirname(path) in ("", ".") and name in PAGES:
         return f":ref:`{text or name} <{PREFIX}{name.replace('-', '_')}>`"
