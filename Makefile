@@ -12,14 +12,18 @@ export VENV_LOWEST
 INTEGRATION_JOBS ?= auto
 XDIST := -n $(INTEGRATION_JOBS) --dist worksteal
 
-.PHONY: help venv venv-lowest lint ruff ansible-lint changelog-lint sanity unit compat sandbox-test integration integration-lowest faults roles test demo bench reliability sandbox clean
+.PHONY: help venv venv-lowest lint ruff ansible-lint changelog-lint sanity unit compat sandbox-test integration integration-lowest faults roles test demo bench reliability sandbox clean \
+  sanity-oldest shellcheck packaging galaxy-importer ee-context release-notes docsite
 
 help:
 	@echo "make demo    - start the local ARM sandbox and run the example playbooks against it"
-	@echo "make test    - everything CI runs: lint, sanity, unit, compat, sandbox, integration (newest and lowest SDKs) and role tests"
+	@echo "make test    - everything CI runs: lint, shellcheck, sanity (newest and oldest ansible-core), packaging, galaxy-importer,"
+	@echo "              unit, compat, sandbox, integration (newest and lowest SDKs) and role tests"
 	@echo "make bench   - side-by-side benchmarks with azure.azcollection"
 	@echo "make reliability - the full fault matrix, fuzzing, secrets, check mode and job slicing"
 	@echo "make sandbox - start the ARM sandbox in the foreground"
+	@echo "make ee-context - the execution environment's build context (build/ee) from the local tarball"
+	@echo "make release-notes - antsibull-changelog release for galaxy.yml's version: CHANGELOG.md (maintainers, at release time)"
 
 venv:
 	@scripts/venv.sh
@@ -40,6 +44,37 @@ ansible-lint: venv
 
 sanity: venv
 	scripts/sanity.sh
+
+# Sanity on the oldest ansible-core that meta/runtime.yml's requires_ansible claims (.cache/venv-sanity-oldest).
+sanity-oldest:
+	scripts/sanity.sh --oldest
+
+# ShellCheck over every shell script; fails when the program is missing (ansible-test sanity would skip it).
+shellcheck:
+	scripts/shellcheck.sh
+
+# The tarball: allow-list (no tooling, tests, venvs), install + ansible-doc of everything with .venv's ansible-core
+# and with the clean sanity-oldest venv; the execution environment's build context from that tarball.
+packaging: venv
+	scripts/venv-sanity-oldest.sh
+	AZB_CLEAN_ANSIBLE_VENV=$(CURDIR)/.cache/venv-sanity-oldest $(PYTEST) -q -p no:cacheprovider tests/packaging
+
+# galaxy-importer with Automation Hub's settings on the tarball (its own venv in .cache/venv-galaxy-importer).
+galaxy-importer: venv
+	scripts/galaxy-importer.sh
+
+ee-context: venv
+	scripts/ee-context.sh
+
+# The guides as collection docsite pages (docs/docsite/rst, generated from docs/*.md and committed): fails when they
+# are out of date (regenerate with scripts/docsite.sh), then antsibull-docs lint-collection-docs.
+docsite: venv
+	scripts/docsite.sh --check
+
+# Maintainers, at release time: antsibull-changelog release for galaxy.yml's version (writes CHANGELOG.md and
+# changelogs/changelog.yaml, removes the fragments). Not part of `make test`.
+release-notes: venv
+	scripts/release-notes.sh
 
 unit: venv
 	$(PYTEST) -q tests/unit
@@ -72,7 +107,7 @@ roles: venv
 	@if [ -x tests/roles/run.sh ]; then tests/roles/run.sh; else echo "roles: no role tests yet"; fi
 
 # integration-lowest last: a failure there still lets every other gate report first.
-test: lint sanity unit compat sandbox-test integration faults roles integration-lowest
+test: lint shellcheck sanity sanity-oldest packaging galaxy-importer docsite unit compat sandbox-test integration faults roles integration-lowest
 	@echo "make test: all suites passed"
 
 demo: venv

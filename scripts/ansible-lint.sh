@@ -6,7 +6,8 @@ ROOT=$PWD
 BIN=${VENV:-$ROOT/.venv}/bin
 mkdir -p build/lint/ansible_collections/azbackup
 ln -sfn "$ROOT" build/lint/ansible_collections/azbackup/vmprep
-export ANSIBLE_COLLECTIONS_PATH="$ROOT/build/lint:$(scripts/awx-collection.sh)"
+awx_path=$(scripts/awx-collection.sh)
+export ANSIBLE_COLLECTIONS_PATH="$ROOT/build/lint:$awx_path"
 export PATH="$BIN:$PATH"
 export ANSIBLE_ROLES_PATH="$ROOT/roles"
 "$BIN/ansible-lint" --profile production --offline

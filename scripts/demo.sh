@@ -70,6 +70,7 @@ fi
 
 step "4/4 Running playbooks/prepare_backup_environment.yml"
 export ANSIBLE_PYTHON_INTERPRETER=$BIN/python ANSIBLE_LOCALHOST_WARNING=false ANSIBLE_HOST_KEY_CHECKING=false
+# shellcheck disable=SC2086 # DEMO_ARGS holds several ansible-playbook arguments: split on purpose
 "$BIN/ansible-playbook" "${INVENTORY[@]}" playbooks/prepare_backup_environment.yml "${EXTRA[@]}" ${DEMO_ARGS:-}
 
 step "Done in $(( $(date +%s) - started )) s"

@@ -8,7 +8,7 @@
 # Prints one line per run with the tests, the faults injected and the failures. PROFILES="transient" limits the
 # matrix to some profiles.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 BIN=${VENV:-$PWD/.venv}/bin
 mkdir -p reports
 summary=reports/reliability.txt
@@ -22,7 +22,7 @@ for profile in ${PROFILES:-none transient slow-lro drop-lro busy lost-answer bus
   secs=$(( $(date +%s) - start ))
   counts=$(echo "$out" | grep -E "^[0-9]+ (passed|failed)|^=+ .*(passed|failed)" | tail -1 | sed 's/=//g')
   faults=$(echo "$out" | grep "^fault profile" | tail -1)
-  printf '%-12s %-40s %s (%ss)\n' "$profile" "${counts:-no result}" "${faults#fault profile $profile: }" "$secs" | tee -a "$summary"
+  printf '%-12s %-40s %s (%ss)\n' "$profile" "${counts:-no result}" "${faults#fault profile "$profile": }" "$secs" | tee -a "$summary"
   [ $rc -eq 0 ] || { status=1; echo "$out" | grep -E "^(FAILED|ERROR)" | tee -a "$summary"; }
 done
 out=$(AZBACKUP_FUZZ_EXAMPLES=500 "$BIN/python" -m pytest -q -s -p no:cacheprovider tests/integration/test_fuzz.py 2>&1)

@@ -10,6 +10,7 @@ mkdir -p "$STATE"
 alive() { [ -f "$STATE/sandbox.json" ] && kill -0 "$("$BIN/python" -c 'import json,sys;print(json.load(open(sys.argv[1]))["pid"])' "$STATE/sandbox.json")" 2>/dev/null; }
 if ! alive; then
   rm -f "$STATE/sandbox.json"
+  # shellcheck disable=SC2086 # SANDBOX_ARGS holds several run.py arguments: split on purpose
   nohup "$BIN/python" tests/sandbox/run.py --state-dir "$STATE" --fixtures tests/sandbox/fixtures/seed.json \
     ${SANDBOX_ARGS:-} >"$STATE/server.log" 2>&1 &
   for _ in $(seq 1 100); do [ -f "$STATE/sandbox.json" ] && break; sleep 0.1; done

@@ -18,7 +18,7 @@ else
 fi
 pick_python() {
   for v in 3.13 3.12; do
-    for cand in "python$v" "${PYENV_ROOT:-$HOME/.pyenv}/versions/$v"*/bin/python$v; do
+    for cand in "python$v" "${PYENV_ROOT:-$HOME/.pyenv}"/versions/"$v"*/bin/python"$v"; do
       if command -v "$cand" >/dev/null 2>&1 && "$cand" -c 'import venv, ssl' 2>/dev/null; then
         command -v "$cand"; return
       fi

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: backup_readiness_info
 short_description: Per-VM report of Azure VM Backup prerequisites and limitations
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Checks every Azure VM of a resource group or of the whole subscription from Azure's side, without logging into
     the VM, and says per VM what will make its backup fail and how to fix it.

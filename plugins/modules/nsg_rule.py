@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: nsg_rule
 short_description: Manage one security rule of an Azure network security group, without touching the others
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Creates, updates or deletes one named security rule of an existing network security group (NSG).
   - Only the named rule is written, as a child resource (C(securityRules/{name})); no other rule of the NSG is sent

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: nsg_rule_info
 short_description: The security rules of an Azure network security group, custom and default
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Returns the rules of one network security group (NSG) - its custom rules and, unless switched off, the default
     rules Azure adds to every NSG - with one request.

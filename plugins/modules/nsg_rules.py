@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: nsg_rules
 short_description: Apply a list of security rules to an Azure network security group with one write
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Applies a list of security rules to one existing network security group (NSG) in one task - one read of the NSG
     and, when something changes, one update of the NSG, however many rules the list has.

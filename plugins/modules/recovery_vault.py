@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: recovery_vault
 short_description: Create, update and delete Recovery Services vaults for Azure VM Backup
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Creates a Recovery Services vault, or brings an existing one to the settings given, or deletes it.
   - A vault holds the recovery points and backup policies of the VMs it protects, and must be in the same region as

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: recovery_vault_info
 short_description: Find Recovery Services vaults by name, resource group, subscription and tags
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Returns Recovery Services vaults in the same shape as M(azbackup.vmprep.recovery_vault) returns its vault.
   - With O(name) and O(resource_group), reads that vault with one request. With only O(resource_group), lists the

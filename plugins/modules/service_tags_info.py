@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: service_tags_info
 short_description: Azure service tags and their address prefixes, for NSGs and firewalls
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Reads the service tags of Azure (for example C(AzureBackup), C(Storage.WestEurope), C(AzureActiveDirectory))
     with their address prefixes and change numbers, with one request.

@@ -26,7 +26,7 @@ SECURITY_MIRROR=${DEBIAN_SECURITY_MIRROR:-${MIRROR%/debian}/debian-security}
 HASH=$( { echo "$BASE_PKGS $CACHED_PKGS"; cat "$0"; } | sha256sum | cut -c1-12)
 
 build_one() {
-  local ver=$1 suite=$2 tag="localhost/azbackup-debian:$1" tarball="$CACHE/debian-$2-$HASH.tar"
+  local ver=$1 suite=$2; local tag="localhost/azbackup-debian:$ver" tarball="$CACHE/debian-$2-$HASH.tar"
   local label
   label=$(podman image inspect --format '{{ index .Config.Labels "azb.hash" }}' "$tag" 2>/dev/null || true)
   if [ "$label" = "$HASH" ]; then echo "image $tag is current ($HASH)"; return; fi
@@ -60,7 +60,7 @@ SRC
   old_id=$(podman image inspect --format '{{.Id}}' "$tag" 2>/dev/null || true)
   podman import --change 'CMD=["/sbin/init"]' --change "LABEL=azb.hash=$HASH" "$tarball" "$tag" >/dev/null
   # remove our previous image for this tag (now untagged); ignore it when a container still uses it
-  [ -n "$old_id" ] && podman rmi "$old_id" >/dev/null 2>&1 || true
+  if [ -n "$old_id" ]; then podman rmi "$old_id" >/dev/null 2>&1 || true; fi
   echo "image $tag imported from $tarball"
 }
 

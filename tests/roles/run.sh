@@ -108,9 +108,9 @@ boot_hosts() {
   done < "$SCENARIOS/$scen/hosts"
   for group in "${!groups[@]}"; do printf '[%s]\n%s\n' "$group" "${groups[$group]}" >> "$WORK/inventory.ini"; done
   # wait for systemd in every container
-  local c state i
+  local c state
   for c in $(podman ps --format '{{.Names}}' | grep "^$PREFIX-"); do
-    for i in $(seq 1 60); do
+    for _ in $(seq 1 60); do
       state=$(podman exec "$c" systemctl is-system-running 2>/dev/null)
       case "$state" in running|degraded) break ;; esac
       sleep 1
@@ -135,7 +135,7 @@ play() {
 # phase NAME: the converge/idempotence/check sequence for one playbook, then its verify playbook.
 converge_sequence() {
   local tag=$1 conv=$2 ver=$3
-  play "$tag-converge" "$conv" && recap_ok "$LOGDIR/$tag-converge.log" run \
+  { play "$tag-converge" "$conv" && recap_ok "$LOGDIR/$tag-converge.log" run; } \
     || { DETAIL+="$tag converge failed; "; return 1; }
   play "$tag-idempotence" "$conv"
   if recap_ok "$LOGDIR/$tag-idempotence.log" idem; then IDEM+="$tag:changed=0 "
@@ -143,7 +143,7 @@ converge_sequence() {
   play "$tag-check" "$conv" --check
   recap_ok "$LOGDIR/$tag-check.log" idem || { DETAIL+="$tag check mode failed or changed; "; return 1; }
   if [ -n "$ver" ]; then
-    play "$tag-verify" "$ver" && recap_ok "$LOGDIR/$tag-verify.log" run || { DETAIL+="$tag verify failed; "; return 1; }
+    { play "$tag-verify" "$ver" && recap_ok "$LOGDIR/$tag-verify.log" run; } || { DETAIL+="$tag verify failed; "; return 1; }
   fi
 }
 
@@ -160,7 +160,7 @@ run_scenario() {
   export AZB_DEBIAN=${deb%%+*}
   boot_hosts "$scen" "${deb%%+*}" > "$LOGDIR/boot.log" 2>&1 || { DETAIL="containers did not start (boot.log)"; return 1; }
   if [ -f "$dir/prepare.yml" ]; then
-    play prepare "$dir/prepare.yml" && recap_ok "$LOGDIR/prepare.log" run || { DETAIL="prepare failed"; return 1; }
+    { play prepare "$dir/prepare.yml" && recap_ok "$LOGDIR/prepare.log" run; } || { DETAIL="prepare failed"; return 1; }
   fi
   converge_sequence main "$dir/converge.yml" "$dir/verify.yml" || return 1
   if [ -f "$dir/cleanup.yml" ]; then

@@ -14,6 +14,7 @@ if [ -z "${ANSIBLE_COLLECTIONS_PATH:-}" ]; then
   ln -sfn ../../.. "$ROOT/build/ansible_collections/azbackup/vmprep"
   export ANSIBLE_COLLECTIONS_PATH="$ROOT/build"
 fi
+# shellcheck source=/dev/null # the venv is made by scripts/venv.sh
 [ -n "${VIRTUAL_ENV:-}" ] || . "$ROOT/.venv/bin/activate"
 export ANSIBLE_NOCOLOR=1
 rc=0
