@@ -12,7 +12,7 @@ export VENV_LOWEST
 INTEGRATION_JOBS ?= auto
 XDIST := -n $(INTEGRATION_JOBS) --dist worksteal
 
-.PHONY: help venv venv-lowest lint ruff ansible-lint changelog-lint sanity unit compat sandbox-test integration integration-lowest faults roles test demo bench reliability sandbox clean
+.PHONY: help system venv venv-lowest lint ruff ansible-lint changelog-lint sanity unit compat sandbox-test integration integration-lowest faults roles test demo bench reliability sandbox sandbox-stop clean
 
 help:
 	@echo "make demo    - start the local ARM sandbox and run the example playbooks against it"
@@ -20,6 +20,15 @@ help:
 	@echo "make bench   - side-by-side benchmarks with azure.azcollection"
 	@echo "make reliability - the full fault matrix, fuzzing, secrets, check mode and job slicing"
 	@echo "make sandbox - start the ARM sandbox in the foreground"
+	@echo "make sandbox-stop - stop the demo's background ARM sandbox and remove its test VMs (make clean does too)"
+	@echo "make system  - install the system packages of the role tests and the demo's test VMs (as root)"
+
+# The system packages (podman, debootstrap, nftables ...): installed when root, otherwise a clear "run: sudo
+# scripts/system-deps.sh". The first prerequisite of `make test` and `make roles`, so a machine without podman
+# learns it in a second, not after 40 minutes of other suites. (The demo checks in scripts/demo.sh: its VMs are
+# optional.)
+system:
+	@scripts/need-system.sh roles
 
 venv:
 	@scripts/venv.sh
@@ -68,11 +77,11 @@ faults: venv
 	  $(PYTEST) -q -p no:cacheprovider $(XDIST) tests/integration --fault-profile $$profile -k "foundation or idempot or converge" || rc=1; \
 	done; exit $$rc
 
-roles: venv
+roles: system venv
 	@if [ -x tests/roles/run.sh ]; then tests/roles/run.sh; else echo "roles: no role tests yet"; fi
 
 # integration-lowest last: a failure there still lets every other gate report first.
-test: lint sanity unit compat sandbox-test integration faults roles integration-lowest
+test: system lint sanity unit compat sandbox-test integration faults roles integration-lowest
 	@echo "make test: all suites passed"
 
 demo: venv
@@ -87,5 +96,9 @@ reliability: venv
 sandbox: venv
 	$(BIN)/python tests/sandbox/run.py --state-dir .sandbox --fixtures tests/sandbox/fixtures/seed.json --port 8443
 
-clean:
+# The demo leaves its sandbox running in the background (so re-runs are fast) and its test VMs booted.
+sandbox-stop:
+	@scripts/demo.sh stop
+
+clean: sandbox-stop
 	rm -rf build .sandbox tests/output .pytest_cache
