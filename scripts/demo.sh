@@ -110,10 +110,11 @@ if [ $guests = yes ]; then
   echo "(switching from an earlier run's service tags: the network step removes their NSG rules, docs/network-options.md)"
 fi
 
-step "4/4 Running playbooks/prepare_backup_environment.yml"
+PLAYBOOK=${DEMO_PLAYBOOK:-playbooks/prepare_backup_environment.yml}  # or one step playbook (docs/getting-started.md)
+step "4/4 Running $PLAYBOOK"
 export ANSIBLE_PYTHON_INTERPRETER=$BIN/python ANSIBLE_LOCALHOST_WARNING=false ANSIBLE_HOST_KEY_CHECKING=false
 read -r -a demo_args <<< "${DEMO_ARGS:-}"  # extra ansible-playbook arguments, split on blanks
-"$BIN/ansible-playbook" "${INVENTORY[@]}" playbooks/prepare_backup_environment.yml "${EXTRA[@]}" "${demo_args[@]}"
+"$BIN/ansible-playbook" "${INVENTORY[@]}" "$PLAYBOOK" "${EXTRA[@]}" "${demo_args[@]}"
 
 step "Done in $(( $(date +%s) - started )) s"
 echo "Readiness report: $ROOT/reports/readiness.html (and readiness.md)"
