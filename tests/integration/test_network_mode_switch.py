@@ -104,7 +104,7 @@ def test_keeping_the_other_option_is_an_explicit_choice(run, sandbox):
     """azbackup_network_remove_other_option: false keeps the other option's rules (both paths at once); the proxy
     rule then needs a free priority, and a conflict names both rules before any write."""
     sandbox.control.load_fixtures(SEED)
-    keep = {"azbackup_network_remove_other_option": False}
+    keep = {"azbackup_network_remove_other_option": "false"}  # the text an AWX survey sends
     _network_step(run, "service_tags", keep)
     weu = _outbound(sandbox, "nsg-app")
     assert weu[PROXY_RULE] == 200 and [weu[n] for n in TAG_RULES] == [201, 202, 203], weu
