@@ -107,7 +107,7 @@ if [ $guests = yes ]; then
   EXTRA=(-e azbackup_network_mode=proxy -e "azbackup_proxy_host=$PROXY_IP" -e "azbackup_vnet_cidrs=$DEMO_SUBNET"
          -e '{"azbackup_readiness_proxy_vms": ["vm-web-weu-01", "vm-app-weu-02", "vm-sql-weu-01"]}')
   echo "network option 2 (HTTP proxy): vm-proxy-weu = $DEMO_PREFIX-proxy, vm-web-weu-01 = $DEMO_PREFIX-app"
-  echo "(switching from an earlier run's service tags: the network step removes their NSG rules, docs/network-options.md)"
+  echo "(if an earlier run used service tags, the network step removes their NSG rules: docs/network-options.md)"
 fi
 
 PLAYBOOK=${DEMO_PLAYBOOK:-playbooks/prepare_backup_environment.yml}  # or one step playbook (docs/getting-started.md)
