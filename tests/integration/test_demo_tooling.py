@@ -69,7 +69,7 @@ def test_sandbox_stop_stops_this_sandbox_only(tmp_path):
         proc = subprocess.run([os.path.join(ROOT, "scripts", "demo.sh"), "stop"], env=stop_env, capture_output=True,
                               text=True, timeout=60, check=False)
         assert proc.returncode == 0 and "sandbox: stopped (pid %d)" % pid in proc.stdout, proc
-        for _ in range(50):
+        for _attempt in range(50):
             try:
                 os.kill(pid, 0)
             except ProcessLookupError:
