@@ -122,7 +122,8 @@ echo "Run it again: every task reports ok, nothing changes."
 echo
 echo "Still running in the background, for fast re-runs:"
 echo "  the ARM sandbox at $AZBACKUP_SANDBOX_URL (state and log in $STATE/)"
-if [ $guests = yes ]; then
+# (also the VMs of an earlier run, when this one ran without them)
+if [ $guests = yes ] || { command -v podman >/dev/null 2>&1 && podman container exists "$DEMO_PREFIX-proxy" 2>/dev/null; }; then
   echo "  the test VMs $DEMO_PREFIX-proxy and $DEMO_PREFIX-app (podman network $DEMO_PREFIX, $DEMO_SUBNET)"
 fi
 echo "Stop them with: make sandbox-stop   (make clean also stops them)"
