@@ -12,7 +12,7 @@ export VENV_LOWEST
 INTEGRATION_JOBS ?= auto
 XDIST := -n $(INTEGRATION_JOBS) --dist worksteal
 
-.PHONY: help venv venv-lowest lint ruff ansible-lint changelog-lint sanity unit compat sandbox-test integration integration-lowest faults roles test demo bench reliability sandbox clean \
+.PHONY: help system venv venv-lowest lint ruff ansible-lint changelog-lint sanity unit compat sandbox-test integration integration-lowest faults roles test demo bench reliability sandbox sandbox-stop clean \
   sanity-oldest shellcheck packaging galaxy-importer ee-context release-notes docsite
 
 help:
@@ -24,6 +24,15 @@ help:
 	@echo "make sandbox - start the ARM sandbox in the foreground"
 	@echo "make ee-context - the execution environment's build context (build/ee) from the local tarball"
 	@echo "make release-notes - antsibull-changelog release for galaxy.yml's version: CHANGELOG.md (maintainers, at release time)"
+	@echo "make sandbox-stop - stop the demo's background ARM sandbox and remove its test VMs (make clean does too)"
+	@echo "make system  - install the system packages of the role tests and the demo's test VMs (as root)"
+
+# The system packages (podman, debootstrap, nftables ...): installed when root, otherwise a clear "run: sudo
+# scripts/system-deps.sh". The first prerequisite of `make test` and `make roles`, so a machine without podman
+# learns it in a second, not after 40 minutes of other suites. (The demo checks in scripts/demo.sh: its VMs are
+# optional.)
+system:
+	@scripts/need-system.sh roles
 
 venv:
 	@scripts/venv.sh
@@ -103,11 +112,11 @@ faults: venv
 	  $(PYTEST) -q -p no:cacheprovider $(XDIST) tests/integration --fault-profile $$profile -k "foundation or idempot or converge" || rc=1; \
 	done; exit $$rc
 
-roles: venv
+roles: system venv
 	@if [ -x tests/roles/run.sh ]; then tests/roles/run.sh; else echo "roles: no role tests yet"; fi
 
 # integration-lowest last: a failure there still lets every other gate report first.
-test: lint shellcheck sanity sanity-oldest packaging galaxy-importer docsite unit compat sandbox-test integration faults roles integration-lowest
+test: system lint shellcheck sanity sanity-oldest packaging galaxy-importer docsite unit compat sandbox-test integration faults roles integration-lowest
 	@echo "make test: all suites passed"
 
 demo: venv
@@ -122,5 +131,9 @@ reliability: venv
 sandbox: venv
 	$(BIN)/python tests/sandbox/run.py --state-dir .sandbox --fixtures tests/sandbox/fixtures/seed.json --port 8443
 
-clean:
+# The demo leaves its sandbox running in the background (so re-runs are fast) and its test VMs booted.
+sandbox-stop:
+	@scripts/demo.sh stop
+
+clean: sandbox-stop
 	rm -rf build .sandbox tests/output .pytest_cache

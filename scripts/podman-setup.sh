@@ -7,9 +7,13 @@
 set -euo pipefail
 CONF=${CONTAINERS_CONF_PATH:-/etc/containers/containers.conf}
 
-need() { command -v "$1" >/dev/null 2>&1 || { echo "podman-setup: missing command '$1' (apt-get install $2)" >&2; exit 1; }; }
-need podman podman
-need runc runc
+need() {
+  command -v "$1" >/dev/null 2>&1 && return
+  echo "podman-setup: missing command '$1'; install the system packages, run: sudo scripts/system-deps.sh" >&2
+  exit 1
+}
+need podman
+need runc
 
 mkdir -p "$(dirname "$CONF")"
 [ -f "$CONF" ] || : > "$CONF"

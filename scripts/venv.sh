@@ -18,7 +18,7 @@ else
 fi
 pick_python() {
   for v in 3.13 3.12; do
-    for cand in "python$v" "${PYENV_ROOT:-$HOME/.pyenv}"/versions/"$v"*/bin/python"$v"; do
+    for cand in "python$v" "${PYENV_ROOT:-$HOME/.pyenv}/versions/$v"*/bin/"python$v"; do
       if command -v "$cand" >/dev/null 2>&1 && "$cand" -c 'import venv, ssl' 2>/dev/null; then
         command -v "$cand"; return
       fi
@@ -26,9 +26,11 @@ pick_python() {
   done
   command -v python3
 }
+venv_started=$(date +%s)
+elapsed() { echo "$(( $(date +%s) - venv_started )) s"; }
 if [ ! -x "$VENV/bin/python" ]; then
   PY=$(pick_python)
-  echo "venv: creating $VENV with $PY ($($PY --version))"
+  echo "venv: [1/3] creating $VENV with $PY ($($PY --version))"
   "$PY" -m venv "$VENV"
 fi
 stamp="$VENV/.req-stamp"
@@ -36,10 +38,27 @@ stale=0
 [ -f "$stamp" ] || stale=1
 for f in "${inputs[@]}"; do [ "$f" -nt "$stamp" ] && stale=1; done
 if [ $stale = 1 ]; then
+  # pip is quiet for minutes on a fresh machine (about 3 minutes for ansible-core, ansible-lint and the Azure
+  # SDKs): say which step runs, and every 20 s that pip is still working and for how long.
+  # (the ticker's own sleep is ended with it, so nothing holds the output open afterwards)
+  ( trap 'kill "$nap" 2>/dev/null; exit 0' TERM
+    while :; do sleep 20 & nap=$!; wait "$nap"; echo "venv:       pip is still working ($(elapsed) so far)"; done ) &
+  ticker=$!
+  trap 'kill "$ticker" 2>/dev/null || true' EXIT
   # (this machine's pip configuration names local wheel folders that may not exist: drop those warnings)
-  { "$VENV/bin/python" -m pip install --quiet --upgrade pip &&
-    "$VENV/bin/python" -m pip install --quiet -r requirements-dev.txt "${constraints[@]}"; } 2>&1 | { grep -v "is ignored: it is neither" || true; }
-  [ "${PIPESTATUS[0]}" -eq 0 ] || { echo "venv: pip install failed" >&2; exit 1; }
+  set +e
+  { echo "venv: [2/3] upgrading pip" &&
+    "$VENV/bin/python" -m pip install --quiet --upgrade pip &&
+    echo "venv: [3/3] installing requirements-dev.txt${constraints[*]:+ with ${constraints[*]}} ($(elapsed) so far; a few minutes on a fresh machine)" &&
+    "$VENV/bin/python" -m pip install --quiet -r requirements-dev.txt "${constraints[@]}"; } 2>&1 |
+    { grep --line-buffered -v "is ignored: it is neither" || true; }
+  rc=${PIPESTATUS[0]}
+  set -e
+  kill "$ticker" 2>/dev/null || true
+  wait "$ticker" 2>/dev/null || true
+  trap - EXIT
+  [ "$rc" -eq 0 ] || { echo "venv: pip install failed after $(elapsed)" >&2; exit 1; }
+  echo "venv: packages installed in $(elapsed)"
   if [ "${LOWEST:-0}" = 1 ]; then
     # The lower bounds must install together and import on this Python, or the pass is meaningless.
     "$VENV/bin/python" -m pip check >/dev/null || { "$VENV/bin/python" -m pip check >&2; exit 1; }

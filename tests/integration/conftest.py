@@ -36,7 +36,9 @@ FAULT_PROFILES = {
     # them without Retry-After.
     "busy-window": {"nsg_busy_seconds": 1.0, "busy_retry_after_rate": 0.5},
 }
-FAULT_TOTALS = {"tests": 0, "requests": 0, "faults": 0}
+# Faults are counted apart by who asked for them: the session's profile, or a test that sets its own (retry and
+# recovery tests do, under every profile, "none" included).
+FAULT_TOTALS = {"tests": 0, "requests": 0, "faults": 0, "own_fault_tests": 0, "own_faults": 0}
 
 
 def pytest_addoption(parser):
@@ -57,11 +59,25 @@ def pytest_sessionfinish(session):
 
 
 def pytest_terminal_summary(terminalreporter, config):
-    profile = config.getoption("--fault-profile")
-    if FAULT_TOTALS["tests"]:
-        terminalreporter.write_line(
-            "fault profile %s: %d tests, %d sandbox requests, %d faults injected"
-            % (profile, FAULT_TOTALS["tests"], FAULT_TOTALS["requests"], FAULT_TOTALS["faults"]))
+    line = fault_summary(config.getoption("--fault-profile"), FAULT_TOTALS)
+    if line:
+        terminalreporter.write_line(line)
+
+
+def fault_summary(profile, totals):
+    """The closing line of a run, truthful for every profile: under "none" the profile injects nothing, and the
+    faults that tests set themselves are counted apart."""
+    if not totals["tests"]:
+        return ""
+    line = "fault profile %s: %d tests, %d sandbox requests; " % (profile, totals["tests"], totals["requests"])
+    if FAULT_PROFILES[profile] is None:
+        line += "the profile injects no faults"
+    else:
+        line += "%d faults injected by the profile" % totals["faults"]
+    if totals["own_fault_tests"]:
+        line += "; %d more by the %d test(s) that set faults of their own (retry and recovery tests)" % (
+            totals["own_faults"], totals["own_fault_tests"])
+    return line
 
 
 # One build of the collection per test run, shared by all pytest-xdist workers: the controller (or the only process
@@ -135,11 +151,22 @@ def sandbox(sandbox_server, request):
     if profile:
         ctl.set_faults(**profile)
     ctl.clear_requests()
-    yield sandbox_server
+    own = []  # whether the test sets faults of its own (then its faults are not the profile's)
+    set_faults = ctl.set_faults
+    ctl.set_faults = lambda **settings: (own.append(True), set_faults(**settings))[1]
+    try:
+        yield sandbox_server
+    finally:
+        del ctl.set_faults
     log = ctl.requests()
+    faults = sum(1 for r in log if r.get("fault"))
     FAULT_TOTALS["tests"] += 1
     FAULT_TOTALS["requests"] += len(log)
-    FAULT_TOTALS["faults"] += sum(1 for r in log if r.get("fault"))
+    if own:
+        FAULT_TOTALS["own_fault_tests"] += 1
+        FAULT_TOTALS["own_faults"] += faults
+    else:
+        FAULT_TOTALS["faults"] += faults
 
 
 class Runner:

@@ -432,7 +432,9 @@ def _playbook(run, name, extra_vars=None):
 
 def test_playbooks_against_the_seed(run, sandbox):
     sandbox.control.load_fixtures(SEED)
-    tasks = _playbook(run, "network_service_tags.yml")
+    # Both options at once (the other option's rules kept; switching is test_network_mode_switch.py).
+    keep = {"azbackup_network_remove_other_option": False}
+    tasks = _playbook(run, "network_service_tags.yml", keep)
     applied = tasks["Allow outbound HTTPS to Storage.<region>, AzureBackup and AzureActiveDirectory"]
     assert applied["changed"] and [len(r["created"]) for r in applied["results"]] == [3, 3]
     weu, neu = rules_by_name(sandbox, "nsg-app"), rules_by_name(sandbox, "nsg-app-neu")
@@ -444,17 +446,17 @@ def test_playbooks_against_the_seed(run, sandbox):
     assert weu["AzureBackup-EntraID"]["destinationPortRange"] == "443"
     assert {"AllowSshFromBastion", "AllowProxyToInternet", "DenyInternetOutbound"} <= set(weu)
     sandbox.control.clear_requests()
-    tasks = _playbook(run, "network_service_tags.yml")
+    tasks = _playbook(run, "network_service_tags.yml", keep)
     assert not any(t.get("changed") for t in tasks.values())
     assert writes(sandbox) == []
 
     # Option 2: the seed already has the proxy exception; another NSG gets it.
     sandbox.control.clear_requests()
-    tasks = _playbook(run, "network_proxy.yml", {"azbackup_nsgs": [{"resource_group": "rg-backup-weu", "name": "nsg-app"}]})
+    tasks = _playbook(run, "network_proxy.yml", dict(keep, azbackup_nsgs=[{"resource_group": "rg-backup-weu", "name": "nsg-app"}]))
     assert tasks["Allow the proxy VM to reach the Internet"]["changed"] is False and writes(sandbox) == []
     # (Outbound 200 on nsg-app-neu went to the service-tag rules above, so this one takes 250.)
-    tasks = _playbook(run, "network_proxy.yml", {"azbackup_nsgs": [{"resource_group": "rg-backup-neu",
-                                                                    "name": "nsg-app-neu"}], "azbackup_proxy_priority": 250})
+    tasks = _playbook(run, "network_proxy.yml", dict(keep, azbackup_nsgs=[{"resource_group": "rg-backup-neu",
+                                                                          "name": "nsg-app-neu"}], azbackup_proxy_priority=250))
     assert tasks["Allow the proxy VM to reach the Internet"]["changed"]
     props = rules_by_name(sandbox, "nsg-app-neu")["AllowProxyToInternet"]
     assert (props["sourceAddressPrefix"], props["destinationPortRange"], props["priority"]) == ("10.0.0.5/32", "80-443", 250)
