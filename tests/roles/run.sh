@@ -16,7 +16,7 @@ OUT=${OUT:-$ROOT/tests/output/roles}
 CHECKOUT_ID=$(printf '%s' "$ROOT" | sha1sum | cut -c1-6)
 PREFIX=azb-roles-$CHECKOUT_ID
 NET_OCTET=${AZB_ROLES_NET_OCTET:-$(( 100 + 0x${CHECKOUT_ID:0:4} % 120 ))}
-ALL_SCENARIOS=(static-windows vm_agent@12 vm_agent@13 proxy_client@12 proxy_client@13 proxy_firewall@12 e2e-network@12+13)
+ALL_SCENARIOS=(static-windows vm_agent@12 vm_agent@13 proxy_client@12 proxy_client@13 proxy_firewall@12 proxy_firewall_ufw@12 proxy_firewall_firewalld@12 e2e-network@12+13)
 
 if [ "$(id -u)" != 0 ]; then echo "run.sh: must run as root (podman systemd containers, debootstrap)" >&2; exit 2; fi
 # shellcheck disable=SC1091
@@ -163,6 +163,13 @@ run_scenario() {
     { play prepare "$dir/prepare.yml" && recap_ok "$LOGDIR/prepare.log" run; } || { DETAIL="prepare failed"; return 1; }
   fi
   converge_sequence main "$dir/converge.yml" "$dir/verify.yml" || return 1
+  # further steps, in name order: converge-<step>.yml with verify-<step>.yml (e.g. converge-2-narrow.yml)
+  local step
+  for step in "$dir"/converge-*.yml; do
+    [ -f "$step" ] || continue
+    step=$(basename "$step" .yml); step=${step#converge-}
+    converge_sequence "$step" "$dir/converge-$step.yml" "$(ls "$dir/verify-$step.yml" 2>/dev/null)" || return 1
+  done
   if [ -f "$dir/cleanup.yml" ]; then
     converge_sequence cleanup "$dir/cleanup.yml" "$dir/verify_cleanup.yml" || return 1
   fi

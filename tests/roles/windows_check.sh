@@ -23,6 +23,8 @@ step "syntax check (Windows task files and roles)" \
   ansible-playbook -i "$HERE/windows/inventory.ini" "$HERE/windows/syntax.yml" --syntax-check
 step "argument checks with Windows inputs" \
   ansible-playbook -i "$HERE/windows/inventory.ini" "$HERE/windows/arguments.yml"
+step "proxy_firewall input checks (Windows and invalid inputs)" \
+  ansible-playbook -i "$HERE/windows/inventory.ini" "$HERE/windows/proxy_firewall_inputs.yml"
 for r in vm_agent proxy_client proxy_server proxy_firewall; do
   step "ansible-doc renders azbackup.vmprep.$r" sh -c "ansible-doc -t role azbackup.vmprep.$r >/dev/null"
 done
