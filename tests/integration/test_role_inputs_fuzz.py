@@ -68,6 +68,8 @@ KINDS = {
         "proxy_firewall_nftables_file": "path", "proxy_firewall_nftables_input_policy": "choice",
         "proxy_firewall_nftables_allowed_tcp_ports": "port_list", "proxy_firewall_firewalld_zone": "ident",
         "proxy_firewall_rule_name": "text", "proxy_firewall_win_profiles": "choice_list",
+        "proxy_firewall_allow_any_source": "bool", "proxy_firewall_firewalld_ipset": "ident",
+        "proxy_firewall_win_group": "text",
     },
     "vm_agent": {
         "vm_agent_state": "choice", "vm_agent_package": "package", "vm_agent_service": "unit",
@@ -156,9 +158,6 @@ PENDING_MERGE = {
     "proxy_server": {"proxy_server_port", "proxy_server_allowed_cidrs", "proxy_server_storage_domains",
                      "proxy_server_backup_domains", "proxy_server_entra_domains", "proxy_server_extra_domains",
                      "proxy_server_dropin_name"},
-    "proxy_firewall": {"proxy_firewall_port", "proxy_firewall_source_cidrs", "proxy_firewall_nftables_table",
-                       "proxy_firewall_nftables_file", "proxy_firewall_nftables_allowed_tcp_ports",
-                       "proxy_firewall_firewalld_zone", "proxy_firewall_rule_name"},
 }
 # Messages that mean the check itself broke instead of refusing the value.
 BROKEN = ("Traceback", "Finalization of task args", "filter plugin", "test plugin", "is undefined",
