@@ -102,7 +102,7 @@ integration: venv
 # ... and at the lowest (.venv-lowest; its bin first on PATH, for ansible-runner's ansible-playbook).
 integration-lowest: venv-lowest
 	PATH=$(VENV_LOWEST)/bin:$$PATH AZBACKUP_FUZZ_EXAMPLES=$${AZBACKUP_FUZZ_EXAMPLES:-200} \
-	  $(VENV_LOWEST)/bin/python -m pytest -q -p no:cacheprovider $(XDIST) tests/integration
+	  $(VENV_LOWEST)/bin/python -m pytest -q -p no:cacheprovider $(XDIST) -m "not sdk_independent" tests/integration
 
 # A fast subset of the fault matrix: the idempotence and convergence tests under transient faults, busy answers
 # (with and without Retry-After, and as the final state of long-running operations), lost answers and busy windows.

@@ -92,6 +92,9 @@ def _is_xdist_worker(config):
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config):
+    # Tests that use neither the Azure SDKs nor the sandbox (role input checks, demo tooling): the lowest-SDK pass
+    # (make integration-lowest) deselects them, since they would only repeat the newest pass.
+    config.addinivalue_line("markers", "sdk_independent: does not use the Azure SDKs; run once, in the newest pass")
     if not _is_xdist_worker(config) and not os.environ.get(RUN_ENV):
         os.environ[RUN_ENV] = os.path.join(RUNS_DIR, "run-%d-%s" % (os.getpid(), uuid.uuid4().hex[:8]))
         config._azbackup_run_dir = os.environ[RUN_ENV]

@@ -10,6 +10,9 @@ import sys
 import time
 
 from conftest import ROOT
+import pytest
+
+pytestmark = pytest.mark.sdk_independent
 
 PLAYBOOK = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
 DEMO = os.path.join(ROOT, "inventories", "demo")

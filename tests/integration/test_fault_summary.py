@@ -2,6 +2,9 @@
 contradiction). Faults that tests set themselves are counted apart from the profile's."""
 
 from conftest import fault_summary
+import pytest
+
+pytestmark = pytest.mark.sdk_independent
 
 
 def test_profile_none_injects_nothing_and_says_who_did():

@@ -23,6 +23,8 @@ import yaml
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+pytestmark = pytest.mark.sdk_independent
+
 
 # Hypothesis batches per role (each batch is one ansible-playbook run of BATCH_SIZE cases).
 BATCHES = int(os.environ.get("AZBACKUP_ROLE_FUZZ_BATCHES", "2"))
