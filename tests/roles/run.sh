@@ -64,7 +64,8 @@ export ANSIBLE_CALLBACKS_ENABLED=ansible.posix.profile_tasks ANSIBLE_LOCALHOST_W
 # The scenarios, readdressed to this checkout's 10.$NET_OCTET.0.0/16 (see NET_OCTET above).
 SCENARIOS=$WORK/scenarios
 cp -r "$HERE/scenarios" "$SCENARIOS"
-find "$SCENARIOS" -type f -exec sed -i "s/\b10\.89\./10.$NET_OCTET./g" {} +
+# (also the regex-escaped form 10\.89\. that verify playbooks use)
+find "$SCENARIOS" -type f -exec sed -E -i "s/\b10(\\\\*)\.89(\\\\*)\./10\1.$NET_OCTET\2./g" {} +
 export AZB_TESTS="$HERE" AZB_WORK="$WORK" AZB_SCENARIOS="$SCENARIOS"
 
 # --- helpers ------------------------------------------------------------------------------------------------
