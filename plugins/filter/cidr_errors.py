@@ -61,11 +61,10 @@ import ipaddress
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.text.converters import to_text
 from ansible.module_utils.parsing.convert_bool import boolean
-from ansible.module_utils.six import string_types
 
 
 def _problem(entry, option, allow_any, allow_any_option):
-    if not isinstance(entry, string_types):
+    if not isinstance(entry, str):
         return "%s: %r is not a string; give an IPv4/IPv6 address or CIDR such as 10.0.0.0/16" % (option, entry)
     text = to_text(entry)
     shown = repr(text)
@@ -95,7 +94,7 @@ def _problem(entry, option, allow_any, allow_any_option):
 def cidr_errors(values, option="cidrs", allow_any=False, allow_any_option=None):
     if values is None:
         return ["%s: no value given" % option]
-    if isinstance(values, string_types):
+    if isinstance(values, str):
         values = [values]
     if not isinstance(values, (list, tuple)):
         raise AnsibleFilterError("cidr_errors expects a list, got %s" % type(values).__name__)
