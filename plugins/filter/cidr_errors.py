@@ -14,7 +14,8 @@ description:
   - The guest roles use it in their preflight checks, so a bad entry fails the play before any change.
   - Refused, each with its own message, naming the option given in O(option) - not text; an empty entry;
     non-ASCII characters or whitespace (a trailing newline included); an IPv6 zone id (C(%eth0)); an address
-    or prefix length the parser does not accept (C(999.999.999.999/8), C(:)); host bits set after the prefix
+    or prefix length the parser does not accept (C(999.999.999.999/8), C(:)); a netmask instead of a prefix length
+    (C(10.0.0.0/255.0.0.0), which firewall backends do not all read); host bits set after the prefix
     (C(10.1.2.3/8), with the network to use instead); a prefix length of 0 (C(0.0.0.0/0), C(::/0)), which
     means every address, unless O(allow_any=true).
 options:
@@ -28,7 +29,10 @@ options:
     type: str
     default: cidrs
   allow_any:
-    description: Accept a prefix length of 0 (every IPv4 or IPv6 address).
+    description:
+      - Accept a prefix length of 0 (every IPv4 or IPv6 address).
+      - Read with Ansible's boolean rules, so the string V(false) (as C(-e) passes it) is false; a value that is not
+        a boolean is an error.
     type: bool
     default: false
   allow_any_option:
@@ -56,6 +60,7 @@ import ipaddress
 
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.text.converters import to_text
+from ansible.module_utils.parsing.convert_bool import boolean
 
 
 def _problem(entry, option, allow_any, allow_any_option):
@@ -69,6 +74,10 @@ def _problem(entry, option, allow_any, allow_any_option):
         return "%s: %s has whitespace or non-ASCII characters" % (option, shown)
     if "%" in text:
         return "%s: %s has an IPv6 zone id (%%...), which a firewall or proxy rule cannot use" % (option, shown)
+    prefix = text.partition("/")[2]
+    if "/" in text and not (prefix.isdigit() and len(prefix) <= 3):
+        return "%s: %s has a netmask or an odd prefix after /; write the prefix length, such as 10.0.0.0/16" % (
+            option, shown)
     try:
         network = ipaddress.ip_network(text, strict=True)
     except ValueError as exc:
@@ -89,9 +98,14 @@ def cidr_errors(values, option="cidrs", allow_any=False, allow_any_option=None):
         values = [values]
     if not isinstance(values, (list, tuple)):
         raise AnsibleFilterError("cidr_errors expects a list, got %s" % type(values).__name__)
+    try:
+        # Ansible's own boolean parsing: the string "false" (as -e gives it) must not allow every address.
+        allow_any = boolean(allow_any, strict=True)
+    except TypeError as exc:
+        raise AnsibleFilterError("cidr_errors: allow_any must be a boolean (%s)" % exc)
     out = []
     for entry in values:
-        problem = _problem(entry, option, bool(allow_any), allow_any_option)
+        problem = _problem(entry, option, allow_any, allow_any_option)
         if problem:
             out.append(problem)
     return out
