@@ -62,6 +62,7 @@ KINDS = {
         "proxy_server_allow_http": "bool", "proxy_server_storage_domains": "domain_list",
         "proxy_server_backup_domains": "domain_list", "proxy_server_entra_domains": "domain_list",
         "proxy_server_extra_domains": "domain_list", "proxy_server_dropin_name": "file_name",
+        "proxy_server_state": "choice", "proxy_server_allow_any_source": "bool",
         "proxy_server_update_cache": "bool", "proxy_server_backup": "bool",
     },
     "proxy_firewall": {
@@ -153,14 +154,9 @@ EXTRA = {
                      # the role appends .service itself
                      ("proxy_client_agent_service", {"proxy_client_agent_service": "walinuxagent.service"})],
 }
-# Cases that pass only once the proxy_server / proxy_firewall input fixes of issue 13 are merged (their preflights
-# still use `$`-anchored regular expressions and no CIDR parser here). They are reported as xfail, listed by name,
-# until then; when they pass, remove them from this table.
-PENDING_MERGE = {
-    "proxy_server": {"proxy_server_port", "proxy_server_allowed_cidrs", "proxy_server_storage_domains",
-                     "proxy_server_backup_domains", "proxy_server_entra_domains", "proxy_server_extra_domains",
-                     "proxy_server_dropin_name"},
-}
+# Options whose hostile cases are known not to be refused yet, reported as xfail by name (empty: every role's
+# checks refuse every case; a new entry needs a reason and an issue).
+PENDING_MERGE = {}
 # Messages that mean the check itself broke instead of refusing the value.
 BROKEN = ("Traceback", "Finalization of task args", "filter plugin", "test plugin", "is undefined",
           "template error", "Unexpected templating")
