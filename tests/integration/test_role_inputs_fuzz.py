@@ -251,9 +251,10 @@ def strategy_for(kind):
         return st.one_of(mutated(SHA256, ("g", "x", ":")), st.text("0123456789abcdef", min_size=1, max_size=63),
                          st.text("0123456789abcdef", min_size=65, max_size=130).filter(lambda s: len(s) not in (96, 128)))
     if kind == "https_url":
-        return mutated(MSI, ("@",)) | st.builds(lambda host, path: "http://%s/%s" % (host, path),
-                                             st.sampled_from(["download.example", "10.0.0.4"]),
-                                             st.text("abc.msi", min_size=1, max_size=8))
+        plain_http = st.builds(lambda host, path: "http://%s/%s" % (host, path),
+                               st.sampled_from(["download.example", "10.0.0.4"]),
+                               st.text("abc.msi", min_size=1, max_size=8))
+        return mutated(MSI, ("@",)) | plain_http
     if kind == "http_url":
         return mutated(GOOD[kind], ("@", "/x", "?", "#")) | port_values().map(lambda p: "http://10.0.0.4:%s" % p)
     return mutated(GOOD[kind], PIECES.get(kind, ()))
