@@ -2,22 +2,27 @@
 # Create (or refresh) the project's virtualenv in .venv with the newest Python the machine offers.
 # ansible-core >= 2.20 needs Python >= 3.12; with only 3.11 the `ansible` 12.x bundle (core 2.19) is used.
 #
-# LOWEST=1 scripts/venv.sh creates .venv-lowest instead: the same tools, but every Azure SDK at the lower bound of
-# requirements.txt (tests/constraints/lowest.txt), for `make integration-lowest`. Same Python as .venv.
+# LOWEST=1 scripts/venv.sh creates .venv-lowest instead, for `make integration-lowest`: every Azure SDK at the lower
+# bound of requirements.txt (tests/constraints/lowest.txt) and the lowest ansible-core that requires_ansible claims
+# (2.16, tests/constraints/lowest-tools.txt), on Python 3.12 (ansible-core 2.16's newest controller Python).
 # Both are idempotent: pip runs only when a requirements or constraints file is newer than the venv's stamp.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "${LOWEST:-0}" = 1 ]; then
   VENV=${VENV_LOWEST:-.venv-lowest}
   constraints=(-c tests/constraints/lowest.txt)
-  inputs=(requirements.txt requirements-dev.txt tests/constraints/lowest.txt)
+  requirements=(-r requirements.txt -r tests/constraints/lowest-tools.txt)
+  pythons=(3.12)
+  inputs=(requirements.txt tests/constraints/lowest-tools.txt tests/constraints/lowest.txt)
 else
   VENV=${VENV:-.venv}
   constraints=()
+  requirements=(-r requirements-dev.txt)
+  pythons=(3.13 3.12)
   inputs=(requirements.txt requirements-dev.txt)
 fi
 pick_python() {
-  for v in 3.13 3.12; do
+  for v in "${pythons[@]}"; do
     for cand in "python$v" "${PYENV_ROOT:-$HOME/.pyenv}/versions/$v"*/bin/"python$v"; do
       if command -v "$cand" >/dev/null 2>&1 && "$cand" -c 'import venv, ssl' 2>/dev/null; then
         command -v "$cand"; return
@@ -28,6 +33,11 @@ pick_python() {
 }
 venv_started=$(date +%s)
 elapsed() { echo "$(( $(date +%s) - venv_started )) s"; }
+# A venv on a Python this pass does not use (say .venv-lowest from before it moved to 3.12) is made again.
+if [ -x "$VENV/bin/python" ] && [ "${LOWEST:-0}" = 1 ]; then
+  have=$("$VENV/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+  case " ${pythons[*]} " in *" $have "*) ;; *) echo "venv: $VENV has Python $have, this pass wants ${pythons[*]}: making it again"; rm -rf "$VENV" ;; esac
+fi
 if [ ! -x "$VENV/bin/python" ]; then
   PY=$(pick_python)
   echo "venv: [1/3] creating $VENV with $PY ($($PY --version))"
@@ -49,8 +59,8 @@ if [ $stale = 1 ]; then
   set +e
   { echo "venv: [2/3] upgrading pip" &&
     "$VENV/bin/python" -m pip install --quiet --upgrade pip &&
-    echo "venv: [3/3] installing requirements-dev.txt${constraints[*]:+ with ${constraints[*]}} ($(elapsed) so far; a few minutes on a fresh machine)" &&
-    "$VENV/bin/python" -m pip install --quiet -r requirements-dev.txt "${constraints[@]}"; } 2>&1 |
+    echo "venv: [3/3] installing ${requirements[*]}${constraints[*]:+ with ${constraints[*]}} ($(elapsed) so far; a few minutes on a fresh machine)" &&
+    "$VENV/bin/python" -m pip install --quiet "${requirements[@]}" "${constraints[@]}"; } 2>&1 |
     { grep --line-buffered -v "is ignored: it is neither" || true; }
   rc=${PIPESTATUS[0]}
   set -e
@@ -69,7 +79,7 @@ PY
   touch "$stamp"
 fi
 if [ "${LOWEST:-0}" = 1 ]; then
-  echo "venv: $VENV $("$VENV/bin/python" --version), lowest SDKs: $("$VENV/bin/python" -m pip list --format=freeze 2>/dev/null |
+  echo "venv: $VENV $("$VENV/bin/python" --version), $("$VENV/bin/ansible" --version 2>/dev/null | sed -n 1p), lowest SDKs: $("$VENV/bin/python" -m pip list --format=freeze 2>/dev/null |
     grep -iE '^(azure-(identity|core|mgmt-core|mgmt-network|mgmt-recoveryservices|mgmt-compute)|jmespath|msal)==' | tr '\n' ' ')"
 else
   echo "venv: $("$VENV/bin/python" --version), $("$VENV/bin/ansible" --version 2>/dev/null | sed -n 1p)"

@@ -169,11 +169,33 @@ def invalid_args(mod, name, options):
     return st.one_of(strategies)
 
 
-def run_in_process(mod, args):
-    from ansible.module_utils.testing import patch_module_args
+@contextlib.contextmanager
+def module_args(args):
+    """The module's arguments, the way AnsibleModule reads them on every ansible-core the collection supports
+    (ansible.module_utils.testing.patch_module_args exists from 2.19 on; 2.16 - 2.18 read basic._ANSIBLE_ARGS)."""
+    try:
+        from ansible.module_utils.testing import patch_module_args
+    except ImportError:
+        from ansible.module_utils import basic
+        from ansible.module_utils.common.text.converters import to_bytes
 
+        # ansible-core 2.16 - 2.18 also log the arguments to syslog, which raises ValueError on a NUL character
+        # before any module code runs (docs/compatibility.md); the fuzzing is about the module's own checks.
+        saved = basic._ANSIBLE_ARGS, basic.HAS_SYSLOG
+        basic._ANSIBLE_ARGS = to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
+        basic.HAS_SYSLOG = False
+        try:
+            yield
+        finally:
+            basic._ANSIBLE_ARGS, basic.HAS_SYSLOG = saved
+        return
+    with patch_module_args(args):
+        yield
+
+
+def run_in_process(mod, args):
     out = io.StringIO()
-    with patch_module_args(args), contextlib.redirect_stdout(out), pytest.raises(SystemExit):
+    with module_args(args), contextlib.redirect_stdout(out), pytest.raises(SystemExit):
         mod.main()
     text = out.getvalue()
     return json.loads(text[text.index("{"):])
