@@ -106,9 +106,11 @@ integration-lowest: venv-lowest
 
 # A fast subset of the fault matrix: the idempotence and convergence tests, the network mode switch (the
 # playbooks' NSG writes), the fail-closed partial updates and raw reads (case1, case2), under transient faults, busy answers (with and without
-# Retry-After, and as the final state of long-running operations), lost answers and busy windows. Each run's last
+# Retry-After, and as the final state of long-running operations) and lost answers. Each run's last
 # line says how many faults the profile injected (the first subset alone drew almost none under busy/lost-answer).
-FAULT_SUBSET_PROFILES ?= transient busy lost-answer busy-window
+# busy-window is not in the subset: one test at a time never meets a busy window (0 faults drawn), and the
+# integration suite's NSG stress test sets a busy window itself with 22 concurrent writers.
+FAULT_SUBSET_PROFILES ?= transient busy lost-answer
 FAULT_SUBSET ?= foundation or idempot or converge or switch or case1 or case2
 faults: venv
 	@rc=0; for profile in $(FAULT_SUBSET_PROFILES); do \
