@@ -8,12 +8,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 AD_VENV=${AD_VENV:-$ROOT/.cache/venv-antsibull-docs}
 if ! "$AD_VENV/bin/python" -c 'import antsibull_docs, pypandoc' 2>/dev/null; then
-  PY=""
-  for v in 3.13 3.12 3.11; do
-    for cand in "python$v" "${PYENV_ROOT:-$HOME/.pyenv}"/versions/"$v"*/bin/python"$v"; do
-      if command -v "$cand" >/dev/null 2>&1 && "$cand" -c 'import venv, ssl' 2>/dev/null; then PY=$(command -v "$cand"); break 2; fi
-    done
-  done
+  PY=$(scripts/find-python.sh 3.13 3.12 3.11) || PY=""
   [ -n "$PY" ] || { echo "docsite: needs Python 3.11 - 3.13" >&2; exit 1; }
   echo "docsite: creating $AD_VENV (antsibull-docs, pypandoc_binary from PyPI)"
   rm -rf "$AD_VENV" && "$PY" -m venv "$AD_VENV"

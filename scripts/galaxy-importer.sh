@@ -8,12 +8,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 GI_VENV=${GI_VENV:-$ROOT/.cache/venv-galaxy-importer}
 if [ ! -x "$GI_VENV/bin/python" ] || ! "$GI_VENV/bin/python" -c 'import galaxy_importer' 2>/dev/null; then
-  PY=""
-  for v in 3.12 3.11 3.13; do
-    for cand in "python$v" "${PYENV_ROOT:-$HOME/.pyenv}"/versions/"$v"*/bin/python"$v"; do
-      if command -v "$cand" >/dev/null 2>&1 && "$cand" -c 'import venv, ssl' 2>/dev/null; then PY=$(command -v "$cand"); break 2; fi
-    done
-  done
+  PY=$(scripts/find-python.sh 3.12 3.11 3.13) || PY=""
   [ -n "$PY" ] || { echo "galaxy-importer: needs Python 3.11 - 3.13" >&2; exit 1; }
   echo "galaxy-importer: creating $GI_VENV with $PY and installing galaxy-importer from PyPI (about 2 minutes)"
   rm -rf "$GI_VENV"

@@ -10,14 +10,8 @@ floor=$(sed -n "s/^requires_ansible: *['\"]>=\([0-9]*\.[0-9]*\).*/\1/p" meta/run
 [ -n "$floor" ] || { echo "venv-sanity-oldest: no requires_ansible '>=X.Y' in meta/runtime.yml" >&2; exit 1; }
 pick_python() {
   # ansible-core 2.16 and 2.17 run their controller on Python 3.10 - 3.12: take the newest of those.
-  for v in 3.12 3.11; do
-    for cand in "python$v" "${PYENV_ROOT:-$HOME/.pyenv}"/versions/"$v"*/bin/python"$v"; do
-      if command -v "$cand" >/dev/null 2>&1 && "$cand" -c 'import venv, ssl' 2>/dev/null; then
-        command -v "$cand"; return
-      fi
-    done
-  done
-  echo "venv-sanity-oldest: needs Python 3.12 or 3.11 (e.g. pyenv install 3.12)" >&2; return 1
+  scripts/find-python.sh 3.12 3.11 ||
+    { echo "venv-sanity-oldest: needs Python 3.12 or 3.11 (e.g. pyenv install 3.12)" >&2; return 1; }
 }
 if [ ! -x "$VENV/bin/python" ]; then
   PY=$(pick_python)

@@ -21,16 +21,7 @@ else
   pythons=(3.13 3.12)
   inputs=(requirements.txt requirements-dev.txt)
 fi
-pick_python() {
-  for v in "${pythons[@]}"; do
-    for cand in "python$v" "${PYENV_ROOT:-$HOME/.pyenv}/versions/$v"*/bin/"python$v"; do
-      if command -v "$cand" >/dev/null 2>&1 && "$cand" -c 'import venv, ssl' 2>/dev/null; then
-        command -v "$cand"; return
-      fi
-    done
-  done
-  command -v python3
-}
+pick_python() { scripts/find-python.sh "${pythons[@]}" || command -v python3; }
 venv_started=$(date +%s)
 elapsed() { echo "$(( $(date +%s) - venv_started )) s"; }
 # A venv on a Python this pass does not use (say .venv-lowest from before it moved to 3.12) is made again.
