@@ -154,9 +154,6 @@ EXTRA = {
                      # the role appends .service itself
                      ("proxy_client_agent_service", {"proxy_client_agent_service": "walinuxagent.service"})],
 }
-# Options whose hostile cases are known not to be refused yet, reported as xfail by name (empty: every role's
-# checks refuse every case; a new entry needs a reason and an issue).
-PENDING_MERGE = {}
 # Messages that mean the check itself broke instead of refusing the value.
 BROKEN = ("Traceback", "Finalization of task args", "filter plugin", "test plugin", "is undefined",
           "template error", "Unexpected templating")
@@ -329,11 +326,11 @@ def run_batch(collections_path, tmp_path, role, cases, options):
 
 
 def check_batch(collections_path, tmp_path, role, cases, options):
-    """Run a batch; return (problems, pending) - lists of readable lines."""
+    """Run a batch; return the problems as readable lines."""
     results, every = run_batch(collections_path, tmp_path, role, cases, options)
     assert results[0]["accepted"], "the valid inputs of %s were refused: %s" % (role, results[0].get("msg"))
     changed = [t for t in every if t.get("changed")]
-    problems, pending = [], []
+    problems = []
     if changed:
         problems.append("%s: validation made a change: %s" % (role, changed[:3]))
     for (option, overrides), result in zip(cases, results[1:]):
@@ -346,18 +343,14 @@ def check_batch(collections_path, tmp_path, role, cases, options):
             why = "refused without naming %s: %s" % (option, msg[:300])
         else:
             continue
-        line = "%s %s -> %s" % (role, json.dumps(overrides, ensure_ascii=True), why)
-        (pending if option in PENDING_MERGE.get(role, ()) else problems).append(line)
-    return problems, pending
+        problems.append("%s %s -> %s" % (role, json.dumps(overrides, ensure_ascii=True), why))
+    return problems
 
 
-def report(role, problems, pending, count):
+def report(role, problems, count):
     assert not problems, "%d of %d hostile inputs of %s were not refused properly:\n%s" % (
         len(problems), count, role, "\n".join(problems))
-    print("fuzz role %s: %d hostile inputs refused naming the variable, 0 changes" % (role, count - len(pending)))
-    if pending:
-        pytest.xfail("%s: %d cases wait for the proxy_server/proxy_firewall input fixes (issue 13 branches):\n%s"
-                     % (role, len(pending), "\n".join(pending)))
+    print("fuzz role %s: %d hostile inputs refused naming the variable, 0 changes" % (role, count))
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -373,25 +366,22 @@ def test_fixed_hostile_role_inputs_are_refused(role, collections_path, tmp_path)
     options = spec_options(collections_path, role)
     cases = [(opt, {opt: value}) for opt, kind in sorted(KINDS[role].items()) for value in FIXED[kind]]
     cases += EXTRA.get(role, [])
-    problems, pending = check_batch(collections_path, tmp_path, role, cases, options)
-    report(role, problems, pending, len(cases))
+    report(role, check_batch(collections_path, tmp_path, role, cases, options), len(cases))
 
 
 @pytest.mark.parametrize("role", ROLES)
 def test_generated_hostile_role_inputs_are_refused(role, collections_path, tmp_path):
     options = spec_options(collections_path, role)
-    seen = {"problems": [], "pending": [], "count": 0}
+    seen = {"problems": [], "count": 0}
 
     @settings(max_examples=BATCHES, deadline=None, database=None, phases=[Phase.generate],
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
                                      HealthCheck.function_scoped_fixture, HealthCheck.data_too_large])
     @given(st.lists(hostile_strategy(role), min_size=BATCH_SIZE, max_size=BATCH_SIZE))
     def batch(cases):
-        problems, pending = check_batch(collections_path, tmp_path, role, cases, options)
-        seen["problems"] += problems
-        seen["pending"] += pending
+        seen["problems"] += check_batch(collections_path, tmp_path, role, cases, options)
         seen["count"] += len(cases)
 
     batch()
     assert seen["count"] >= BATCHES * BATCH_SIZE
-    report(role, seen["problems"], seen["pending"], seen["count"])
+    report(role, seen["problems"], seen["count"])
