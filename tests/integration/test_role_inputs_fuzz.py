@@ -178,10 +178,12 @@ NON_ASCII = st.characters(min_codepoint=0x80, max_codepoint=0x2FFF).filter(lambd
 NON_ASCII_DIGIT = st.characters(categories=["Nd"]).filter(lambda c: c not in "0123456789")
 
 
-def mutated(good, extra_pieces=()):
-    """Insert a control character, a space, a non-ASCII character or an extra piece (only pieces that are invalid
-    anywhere in that kind of value) into a valid value, or append a control character (a trailing newline...)."""
-    piece = st.one_of(CONTROL, NON_ASCII, st.just(" "), *[st.just(p) for p in extra_pieces])
+def mutated(good, extra_pieces=(), space=True):
+    """Insert a control character, a space (unless space=False: kinds where a space inside is valid), a non-ASCII
+    character or an extra piece (only pieces that are invalid anywhere in that kind of value) into a valid value, or
+    append a control character (a trailing newline...)."""
+    spaces = [st.just(" ")] if space else []
+    piece = st.one_of(CONTROL, NON_ASCII, *spaces, *[st.just(p) for p in extra_pieces])
     return st.builds(lambda p, at: good[:at] + p + good[at:], piece, st.integers(0, len(good))) | CONTROL.map(
         lambda c: good + c)
 
@@ -254,6 +256,9 @@ def strategy_for(kind):
         return mutated(MSI, ("@",)) | plain_http
     if kind == "http_url":
         return mutated(GOOD[kind], ("@", "/x", "?", "#")) | port_values().map(lambda p: "http://10.0.0.4:%s" % p)
+    if kind == "win_dir":
+        # Windows directories may hold spaces (C:\Program Files\...), and the role accepts them.
+        return mutated(GOOD[kind], PIECES[kind], space=False)
     return mutated(GOOD[kind], PIECES.get(kind, ()))
 
 
