@@ -1,13 +1,11 @@
 """Input every module must refuse with one clear message before any request: each module runs in-process, with
 clients that count what would have been sent."""
 
-import contextlib
 import importlib
-import io
-import json
 
 import pytest
 
+from conftest import run_module
 from ansible_collections.azbackup.vmprep.plugins.module_utils import _client
 
 MODULES = "ansible_collections.azbackup.vmprep.plugins.modules."
@@ -27,25 +25,13 @@ class Counting:
 
 
 @pytest.fixture
-def run(monkeypatch):
-    from ansible.module_utils.testing import patch_module_args
-
+def run(monkeypatch, service_principal_env):
     monkeypatch.setattr(_client, "AzureClients", Counting)
-    for key, value in {"AZURE_CLIENT_ID": "11111111-1111-1111-1111-111111111111", "AZURE_SECRET": "not-a-secret",
-                       "AZURE_TENANT": "22222222-2222-2222-2222-222222222222",
-                       "AZURE_SUBSCRIPTION_ID": "33333333-3333-3333-3333-333333333333"}.items():
-        monkeypatch.setenv(key, value)
     Counting.requests = 0
 
     def _run(name, args):
-        mod = importlib.import_module(MODULES + name)
-        out = io.StringIO()
-        with patch_module_args(args), contextlib.redirect_stdout(out), pytest.raises(SystemExit):
-            mod.main()
-        text = out.getvalue()
-        result = json.loads(text[text.index("{"):])
+        result = run_module(importlib.import_module(MODULES + name), args)
         assert Counting.requests == 0
-        assert "exception" not in result, result.get("exception")
         return result
 
     return _run

@@ -1,14 +1,13 @@
 """Regions: the table of the public clouds, the closest-name suggestion, and service_tags_info's checks of location
 and region (before any request in the public clouds, against Azure's answer in every cloud)."""
 
-import contextlib
-import io
 import json
 import os
 import re
 
 import pytest
 
+from conftest import run_module
 from ansible_collections.azbackup.vmprep.plugins.module_utils import _client, _regions
 from ansible_collections.azbackup.vmprep.plugins.module_utils._errors import AzbError
 from ansible_collections.azbackup.vmprep.plugins.modules import service_tags_info as mod
@@ -146,27 +145,11 @@ class FakeClients:
 
 
 @pytest.fixture
-def run(monkeypatch):
-    from ansible.module_utils.testing import patch_module_args
-
+def run(monkeypatch, service_principal_env):
     monkeypatch.setattr(_client, "AzureClients", FakeClients)
-    for key, value in {"AZURE_CLIENT_ID": "11111111-1111-1111-1111-111111111111", "AZURE_SECRET": "not-a-secret",
-                       "AZURE_TENANT": "22222222-2222-2222-2222-222222222222",
-                       "AZURE_SUBSCRIPTION_ID": "33333333-3333-3333-3333-333333333333"}.items():
-        monkeypatch.setenv(key, value)
     monkeypatch.delenv("AZURE_CLOUD_ENVIRONMENT", raising=False)
     FakeClients.reads, FakeClients.extra = [], []
-
-    def _run(args):
-        out = io.StringIO()
-        with patch_module_args(args), contextlib.redirect_stdout(out), pytest.raises(SystemExit):
-            mod.main()
-        text = out.getvalue()
-        result = json.loads(text[text.index("{"):])
-        assert "exception" not in result, result.get("exception")
-        return result
-
-    return _run
+    return lambda args: run_module(mod, args)
 
 
 @pytest.mark.parametrize("args,option", [
