@@ -179,6 +179,7 @@ cache_timeout: 3600
 """
 
 import copy
+import json
 import re
 from concurrent.futures import ThreadPoolExecutor
 
@@ -345,7 +346,16 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 raise _Failure(failed[0]["error"])
             raise _Failure("no subscription could be read: " + "; ".join(
                 "%s: %s" % (r["subscription_id"], r["error"]) for r in failed))
-        return {"version": CACHE_VERSION, "subscriptions": results}
+        return {"version": CACHE_VERSION, "read": self._fingerprint(settings, plan), "subscriptions": results}
+
+    @staticmethod
+    def _fingerprint(settings, plan):
+        """What decides the reads: a cache entry made for other subscriptions, groups or readiness is not used."""
+        read = {"cloud": settings.cloud_environment, "subscriptions": [s.lower() for s in plan["subscriptions"]],
+                "include_resource_groups": sorted(g.lower() for g in plan["include_resource_groups"]),
+                "exclude_resource_groups": sorted(g.lower() for g in plan["exclude_resource_groups"]),
+                "readiness": plan["readiness_options"] if plan["readiness"] else None}
+        return json.loads(json.dumps(read, sort_keys=True))  # as a JSON cache gives it back (tuples as lists)
 
     # ---- the inventory ---------------------------------------------------------------------------------------
 
@@ -366,8 +376,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                     data = self._cache[cache_key]
                 except KeyError:
                     data = None
-                if not isinstance(data, dict) or data.get("version") != CACHE_VERSION:
-                    data = None
+                if not isinstance(data, dict) or data.get("version") != CACHE_VERSION or \
+                        data.get("read") != self._fingerprint(settings, plan):
+                    data = None  # another plugin version, or the file now asks for other reads
             source = "cache"
             if data is None:
                 data = self._fetch(settings, plan)
