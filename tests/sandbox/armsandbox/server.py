@@ -21,6 +21,7 @@ from . import (
     identity,
     network,
     resources,
+    routing,
     schema,
     tags,
     vaultconfig,
@@ -31,7 +32,7 @@ from .faults import Faults
 from .lro import LroManager
 from .state import State, rkey
 
-PROVIDERS = (resources, network, vaults, compute, asg, identity, tags, generic, vaultconfig)
+PROVIDERS = (resources, network, routing, vaults, compute, asg, identity, tags, generic, vaultconfig)
 MAX_LOG = 200_000
 
 
