@@ -16,6 +16,7 @@ from . import (
     asg,
     auth,
     compute,
+    deny,
     fixtures,
     generic,
     identity,
@@ -198,6 +199,7 @@ class Sandbox:
             if subscription is None:
                 raise ArmError(404, "SubscriptionNotFound", f"The subscription '{params['sub']}' could not be found.")
             auth.authorize_subscription(req, req.principal, subscription)
+        deny.check(self.faults.settings["deny"], req)
         if route.body_schema and req.method in ("PUT", "PATCH"):
             self.validator.check(route.body_schema, req.body, self.strict)
         req.params = params
