@@ -308,14 +308,12 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
         scope = {"resource_groups": plan["include_resource_groups"] or None,
                  "exclude_resource_groups": plan["exclude_resource_groups"], "names": []}
-        need = ("network", "vaults") if plan["readiness"] else ("network",)
+        need = ("network", "views", "vaults") if plan["readiness"] else ("network", "views")
         estate = _discovery.discover(clients, scope=scope, max_concurrency=plan["max_concurrency"], need=need)
-        hosts = []
-        for vm in estate.vms:
-            hostvars = _discovery.host_vars(estate, vm)
-            if plan["readiness"]:
-                hostvars["azure_readiness"] = _discovery.readiness(estate, vm, plan["readiness_options"])
-            hosts.append(hostvars)
+        if plan["readiness"]:
+            hosts = readiness_host_vars(estate, plan["readiness_options"])
+        else:
+            hosts = [_discovery.host_vars(estate, vm) for vm in estate.vms]
         return {"subscription_id": clients.subscription_id, "hosts": hosts, "unreadable": list(estate.unreadable),
                 "requests": estate.requests, "error": None}
 
@@ -475,6 +473,25 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             display.warning("azure_vms: host names occur more than once; named %s to keep them apart."
                             % ", ".join(sorted(names[i] for i in renamed)))
         return names
+
+
+def readiness_host_vars(estate, opts):
+    """Host variables plus azure_readiness {result, checks}, judged as backup_readiness_info judges them."""
+    from ansible_collections.azbackup.vmprep.plugins.module_utils import _discovery, _readiness
+
+    opts = dict(opts)
+    denied = estate.vaults_denied()
+    opts["vaults_denied"] = denied
+    opts["all_vaults"] = estate.vaults or []
+    opts["vaults"] = [] if denied or estate.vaults is None else _readiness.select_vaults(estate.vaults, opts)
+    out = []
+    for vm in estate.vms:
+        facts = estate.facts(vm, proxied=_readiness.is_proxied(vm, opts["proxy_vms"], opts["proxy_tag"]))
+        report = _readiness.vm_report(facts, opts, opts["checks"])
+        hostvars = _discovery.host_vars(estate, vm, facts=facts)
+        hostvars["azure_readiness"] = {"result": report["result"], "checks": report["checks"]}
+        out.append(hostvars)
+    return out
 
 
 class _Failure(Exception):

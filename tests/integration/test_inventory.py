@@ -50,7 +50,18 @@ class Inventory:
     def list(self, config, *args, **kwargs):
         proc = self.call(config, "--list", *args, **kwargs)
         assert proc.returncode == 0, proc.stderr[-3000:]
-        return json.loads(proc.stdout), proc
+        return plain(json.loads(proc.stdout)), proc
+
+
+def plain(value):
+    """ansible-inventory --list marks the strings of inventory plugins (untrusted data) as {"__ansible_unsafe": s}."""
+    if isinstance(value, dict):
+        if set(value) == {"__ansible_unsafe"}:
+            return value["__ansible_unsafe"]
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value
 
 
 def hosts_of(doc, group):
@@ -370,7 +381,7 @@ def test_denied_vm_list_is_an_error(inv, seeded):
     ({"include_resource_groups": ["rg/bad"]}, "include_resource_groups 'rg/bad' is not a valid resource group"),
     ({"exclude_resource_groups": ["ends-with."]}, "exclude_resource_groups 'ends-with.'"),
     ({"include_tags": {"env": {"nested": 1}}}, "include_tags.env: tag values must be strings"),
-    ({"exclude_tags": "env=prod"}, "exclude_tags must be a dictionary"),
+    ({"exclude_tags": "env=prod"}, "Config 'exclude_tags'"),
     ({"power_states": ["asleep"]}, "power_states"),
     ({"max_concurrency": 0}, "max_concurrency must be a whole number from 1 to 64"),
     ({"readiness": True, "readiness_options": {"checks": ["teleport"]}}, "readiness_options.checks allows"),
