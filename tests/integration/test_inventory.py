@@ -113,6 +113,34 @@ def two_subscriptions(sub1):
     return fixtures
 
 
+def fleet(subscriptions, per_subscription):
+    """per_subscription VMs in each subscription, one region each, with NSGs on some NICs and on one subnet."""
+    fixtures = {"virtual_networks": [], "network_security_groups": [], "network_interfaces": [],
+                "virtual_machines": []}
+    for index, sub in enumerate(subscriptions):
+        rg, region = "rg-fleet-%d" % index, ("westeurope", "northeurope", "eastus")[index % 3]
+        for nsg in ("nsg-nic", "nsg-subnet"):
+            fixtures["network_security_groups"].append(
+                {"subscription_id": sub, "resource_group": rg, "name": nsg, "location": region})
+        fixtures["virtual_networks"].append({
+            "subscription_id": sub, "resource_group": rg, "name": "vnet", "location": region,
+            "address_prefixes": ["10.%d.0.0/16" % index],
+            "subnets": [{"name": "snet-a", "address_prefix": "10.%d.0.0/20" % index,
+                         "network_security_group": "nsg-subnet"},
+                        {"name": "snet-b", "address_prefix": "10.%d.16.0/20" % index}]})
+        for n in range(per_subscription):
+            name = "vm-%d-%03d" % (index, n)
+            nic = {"subscription_id": sub, "resource_group": rg, "name": "nic-" + name, "location": region,
+                   "subnet": "vnet/snet-" + "ab"[n % 2], "private_ip": "10.%d.%d.%d" % (index, (n % 2) * 16, n + 4)}
+            if n % 3 == 0:
+                nic["network_security_group"] = "nsg-nic"
+            fixtures["network_interfaces"].append(nic)
+            fixtures["virtual_machines"].append({
+                "subscription_id": sub, "resource_group": rg, "name": name, "location": region,
+                "os_type": "Linux", "vm_size": "Standard_B2s", "nics": ["nic-" + name], "power_state": "running"})
+    return fixtures
+
+
 def list_requests(sandbox):
     """(subscription, list kind) of every ARM list request."""
     out = []
@@ -126,8 +154,13 @@ def list_requests(sandbox):
 # ---- groups, host variables, AWX-style environment ------------------------------------------------------------
 
 
+VAULTS = {"vaults": [{"resource_group": "rg-backup-weu", "name": "rsv-weu", "location": "westeurope"},
+                     {"resource_group": "rg-backup-neu", "name": "rsv-neu", "location": "northeurope"}]}
+
+
 def test_graph_groups_by_region_os_and_readiness(inv, seeded):
     """The done-when line: with the AWX-style environment, --graph shows groups by region, OS and readiness verdict."""
+    seeded.control.load_fixtures(VAULTS)
     config = {"readiness": True}
     proc = inv.call(config, "--graph")
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -135,7 +168,8 @@ def test_graph_groups_by_region_os_and_readiness(inv, seeded):
     for group in ("@azure_vms:", "@azure_region_westeurope:", "@azure_region_northeurope:", "@azure_os_linux:",
                   "@azure_os_windows:"):
         assert group in graph, graph
-    assert any("@azure_readiness_%s:" % verdict in graph for verdict in ("pass", "warn", "unknown", "fail")), graph
+    for verdict in ("pass", "warn", "fail"):
+        assert "@azure_readiness_%s:" % verdict in graph, graph
     doc, proc = inv.list(config)
     assert hosts_of(doc, "azure_vms") == SEED_VMS
     assert hosts_of(doc, "azure_region_westeurope") == {"vm-proxy-weu", "vm-web-weu-01", "vm-sql-weu-01",
@@ -149,8 +183,11 @@ def test_graph_groups_by_region_os_and_readiness(inv, seeded):
     for verdict, names in verdicts.items():
         assert hosts_of(doc, "azure_readiness_" + verdict) == names
     assert set().union(*verdicts.values()) == SEED_VMS
-    # The deallocated VM cannot be ready for a backup right now.
-    assert hostvars(doc)["vm-win-neu-01"]["azure_readiness"]["result"] != "pass"
+    # The proxy VM passes every check; the deallocated VM warns; a VM whose NSG blocks Storage fails.
+    assert "vm-proxy-weu" in verdicts["pass"] and "vm-win-neu-01" in verdicts["warn"]
+    assert "vm-web-weu-01" in verdicts["fail"]
+    checks = {c["check"]: c for c in hostvars(doc)["vm-web-weu-01"]["azure_readiness"]["checks"]}
+    assert checks["outbound"]["result"] == "fail" and checks["outbound"]["reason"]
 
 
 def test_host_variables(inv, seeded):
@@ -242,6 +279,37 @@ def test_several_subscriptions(inv, sandbox):
     # The credential's subscription only, by default.
     doc, _proc = inv.list({})
     assert set(hostvars(doc)) == {"vm-one-a", "vm-shared"}
+
+
+def test_requests_do_not_grow_with_the_vms(inv, sandbox):
+    """Three subscriptions: the same lists for 2 VMs per subscription as for 60 (more VMs only add list pages), and
+    no request per VM."""
+    subs = [sandbox.subscription_id, SUB2, "44444444-4444-4444-8444-444444444444"]
+    counts = {}
+    for size in (2, 60):
+        sandbox.control.reset()
+        sandbox.control.load_fixtures(fleet(subs, size))
+        sandbox.control.clear_requests()
+        doc, _proc = inv.list({"subscriptions": subs})
+        hv = hostvars(doc)
+        assert len(hv) == 3 * size
+        assert hosts_of(doc, "azure_region_eastus") == {n for n in hv if n.startswith("vm-2-")}
+        # NIC NSG and subnet NSG, NIC-only, subnet-only and neither.
+        nsgs = {n: [(g["name"], g["attached_to"]) for g in v["azure_nsgs"]] for n, v in hv.items()}
+        assert nsgs["vm-0-000"] == [("nsg-nic", "nic"), ("nsg-subnet", "subnet")]
+        assert nsgs["vm-0-001"] == []
+        if size > 3:
+            assert nsgs["vm-0-002"] == [("nsg-subnet", "subnet")] and nsgs["vm-0-003"] == [("nsg-nic", "nic")]
+        reads = arm_requests(sandbox)
+        # Every request is a list; the first page of each list once, then its further pages ($skiptoken).
+        firsts = sorted(key for key, r in zip(list_requests(sandbox), reads, strict=True)
+                        if "$skiptoken" not in (r.get("query") or {}))
+        assert len(firsts) == len(set(firsts)), firsts
+        assert all(kind in LIST_PATHS for _sub, kind in firsts), firsts
+        counts[size] = (firsts, len(reads))
+    assert counts[2][0] == counts[60][0], (counts[2][0], counts[60][0])
+    print("inventory: 3 subscriptions, %d lists; %d ARM requests for 6 VMs, %d for 180 VMs (%.3f per VM)"
+          % (len(counts[60][0]), counts[2][1], counts[60][1], counts[60][1] / 180.0))
 
 
 def test_one_unreadable_subscription_keeps_the_others(inv, sandbox):
@@ -350,6 +418,7 @@ def test_cache_second_run_sends_no_request(inv, seeded, run):
 def test_denied_vnet_list_keeps_the_hosts_and_warns(inv, seeded):
     sub = seeded.subscription_id
     scope = "/subscriptions/%s/resourceGroups/rg-backup-neu" % sub
+    seeded.control.load_fixtures(VAULTS)
     seeded.control.set_faults(deny=[{"scope": scope, "actions": ["Microsoft.Network/virtualNetworks/read"]}])
     doc, proc = inv.list({"readiness": True})
     hv = hostvars(doc)
@@ -363,6 +432,11 @@ def test_denied_vnet_list_keeps_the_hosts_and_warns(inv, seeded):
     assert hv["vm-web-weu-01"]["azure_unreadable"] == []
     assert [n["name"] for n in hv["vm-web-weu-01"]["azure_nsgs"]] == ["nsg-app"]
     assert hosts_of(doc, "azure_region_northeurope") == {"vm-app-neu-01", "vm-win-neu-01", "vm-legacy-neu-01"}
+    # The checks that needed the VNets say unknown; a VM that only warned otherwise is now in azure_readiness_unknown.
+    win = {c["check"]: c for c in hv["vm-win-neu-01"]["azure_readiness"]["checks"]}
+    assert win["outbound"]["result"] == "unknown", win["outbound"]
+    assert "vm-win-neu-01" in hosts_of(doc, "azure_readiness_unknown")
+    assert hv["vm-proxy-weu"]["azure_readiness"]["result"] == "pass"
 
 
 def test_denied_vm_list_is_an_error(inv, seeded):
