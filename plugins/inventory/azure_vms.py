@@ -496,4 +496,3 @@ def readiness_host_vars(estate, opts):
 
 class _Failure(Exception):
     """A failure already worded for the user."""
-
