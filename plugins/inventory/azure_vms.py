@@ -144,9 +144,10 @@ seealso:
 """
 
 EXAMPLES = r"""
-# inventories/azure/backup.azure_vms.yml - every VM of the credential's subscription, grouped by region and OS
+# The smallest configuration: every VM of the credential's subscription, grouped by region and OS
 plugin: azbackup.vmprep.azure_vms
 
+---
 # Two subscriptions, running VMs of some resource groups, without the ones tagged backup=skip; readiness verdicts
 plugin: azbackup.vmprep.azure_vms
 subscriptions:
@@ -168,6 +169,7 @@ groups:
   azbackup_linux_vms: azure_os_type == 'linux'
   azbackup_windows_vms: azure_os_type == 'windows'
 
+---
 # A cloud with its own Resource Manager URL and CA, and a cache of one hour
 plugin: azbackup.vmprep.azure_vms
 cloud_environment: https://management.local.azurestack.external

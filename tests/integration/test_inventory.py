@@ -245,6 +245,15 @@ def test_options_in_the_file_win_over_the_environment(inv, seeded, run):
     env = inv.env(REQUESTS_CA_BUNDLE=None, AZURE_SUBSCRIPTION_ID="00000000-0000-4000-8000-000000000000")
     doc, _proc = inv.list({"subscription_id": seeded.subscription_id, "ca_bundle": seeded.ca_bundle}, env=env)
     assert hosts_of(doc, "azure_vms") == SEED_VMS
+    # cloud_environment from the file, the service principal from the environment.
+    env = inv.env(AZURE_CLOUD_ENVIRONMENT=None)
+    doc, _proc = inv.list({"cloud_environment": seeded.url}, env=env)
+    assert hosts_of(doc, "azure_vms") == SEED_VMS
+    # A ca_bundle that is not a file fails before any request.
+    seeded.control.clear_requests()
+    proc = inv.call({"auth_source": "env", "ca_bundle": "/nonexistent/ca.pem"}, "--list", env=env)
+    assert proc.returncode != 0 and "ca_bundle /nonexistent/ca.pem is not a readable file" in proc.stderr
+    assert seeded.control.requests() == []
     # Without the CA (neither the option nor REQUESTS_CA_BUNDLE) the TLS failure is named, with the remedy.
     proc = inv.call({}, "--list", env=inv.env(REQUESTS_CA_BUNDLE=None))
     assert proc.returncode != 0
