@@ -197,6 +197,15 @@ CACHE_VERSION = 1
 AUTH_OPTIONS = ("auth_source", "subscription_id", "client_id", "secret", "tenant", "profile", "cloud_environment",
                 "ca_bundle")
 READINESS_KEYS = ("vault_regions", "vaults", "min_agent_version", "max_data_disks", "proxy_vms", "proxy_tag", "checks")
+READINESS_TYPES = (
+    ("vault_regions", list, "a list of region names"),
+    ("vaults", list, "a list of {name, resource_group}"),
+    ("min_agent_version", dict, "a dictionary with the keys linux and windows"),
+    ("max_data_disks", int, "a whole number, 0 or more"),
+    ("proxy_vms", list, "a list of VM names or shell-style patterns"),
+    ("proxy_tag", str, "a tag name (empty to ignore tags)"),
+    ("checks", list, "a list of check names"),
+)
 
 
 def _text(value):
@@ -269,6 +278,15 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         unknown = sorted(set(given) - set(READINESS_KEYS))
         if unknown:
             raise AzbError("readiness_options allows %s; got %s." % (", ".join(READINESS_KEYS), ", ".join(unknown)))
+        for key, kind, words in READINESS_TYPES:
+            value = given.get(key)
+            if value is None:
+                continue
+            if kind is list and not (isinstance(value, list) and all(isinstance(v, (dict if key == "vaults" else str))
+                                                                     for v in value)):
+                raise AzbError("readiness_options.%s must be %s." % (key, words))
+            if kind is not list and (isinstance(value, bool) or not isinstance(value, kind)):
+                raise AzbError("readiness_options.%s must be %s." % (key, words))
         params = {
             "resource_group": None, "names": [], "vaults": given.get("vaults") or [],
             "vault_regions": given.get("vault_regions") or [], "min_agent_version": given.get("min_agent_version") or {},

@@ -470,10 +470,14 @@ def test_denied_vm_list_is_an_error(inv, seeded):
     ({"readiness": True, "readiness_options": {"checks": ["teleport"]}}, "readiness_options.checks allows"),
     ({"readiness": True, "readiness_options": {"min_agent_version": {"linux": "new"}}},
      "readiness_options: min_agent_version.linux must be a dotted version"),
+    ({"readiness": True, "readiness_options": {"vaults": ["rsv-weu"]}},
+     "readiness_options.vaults must be a list of {name, resource_group}"),
+    ({"readiness": True, "readiness_options": {"vault_regions": ["west-europe"]}},
+     "vault_regions 'west-europe' is not an Azure region"),
     ({"auth_source": "env", "cloud_environment": "moon"}, "cloud_environment must be one of"),
     ({"cloud_environment": "http://plain.example"}, "cloud_environment must be one of"),
 ], ids=["subscription", "include-rg", "exclude-rg", "tag-value", "tags-type", "power", "concurrency", "checks",
-        "agent-version", "cloud-name", "cloud-http"])
+        "agent-version", "vaults", "vault-region", "cloud-name", "cloud-http"])
 def test_bad_options_fail_before_any_request(inv, sandbox, config, message):
     proc = inv.call(config, "--list")
     assert proc.returncode != 0
@@ -504,3 +508,22 @@ def test_file_name_must_end_in_azure_vms_yml(inv, sandbox):
     proc = inv.call({}, "--list", path=path)
     assert proc.returncode != 0
     assert sandbox.control.requests() == []
+
+
+def test_the_example_configuration(inv, seeded):
+    """inventories/azure/backup.azure_vms.yml as shipped: the guest groups of the playbooks, ansible_host, readiness."""
+    seeded.control.load_fixtures({"virtual_machines": [{
+        "resource_group": "rg-backup-weu", "name": "vm-squid", "os_type": "Linux", "vm_size": "Standard_B2s",
+        "nics": ["nic-vm-proxy-weu"], "power_state": "running", "tags": {"azbackup-proxy": "true"}}]})
+    path = os.path.join(ROOT, "inventories", "azure", "backup.azure_vms.yml")
+    example = inv.path({}, "backup.azure_vms.yml")
+    example.write_text(open(path, encoding="utf-8").read())
+    doc, _proc = inv.list({}, path=example)
+    hv = hostvars(doc)
+    assert set(hv) == SEED_VMS | {"vm-squid"}
+    assert hosts_of(doc, "azbackup_proxy_servers") == {"vm-squid"}
+    assert hosts_of(doc, "azbackup_windows_vms") == {"vm-sql-weu-01", "vm-win-neu-01"}
+    assert hosts_of(doc, "azbackup_linux_vms") == SEED_VMS - {"vm-sql-weu-01", "vm-win-neu-01"}
+    assert hv["vm-web-weu-01"]["ansible_host"] == "10.0.1.4"
+    assert all("azure_readiness" in v for v in hv.values())
+    assert hosts_of(doc, "azure_subscription_" + seeded.subscription_id.replace("-", "_")) == set(hv)
