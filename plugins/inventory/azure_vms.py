@@ -208,6 +208,9 @@ READINESS_TYPES = (
 )
 
 
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
 def _text(value):
     """A plain str for option values (vault-encrypted and tagged strings included), None stays None."""
     return None if value is None else str(value)
@@ -460,11 +463,16 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     def _hostnames(self, hosts, strict):
         template = self.get_option("hostname")
+        # A bare variable name (the default, azure_name) needs no template engine: 5,000 hosts save seconds.
+        simple = template.strip() if _IDENTIFIER.match(template.strip()) else None
         names = []
         for hostvars in hosts:
             name = None
             try:
-                name = self._compose(template, hostvars)
+                if simple is not None and simple in hostvars:
+                    name = hostvars[simple]
+                else:
+                    name = self._compose(template, hostvars)
             except Exception as exc:  # pylint: disable=broad-except
                 if strict:
                     raise _Failure("hostname '%s' could not be evaluated for VM %s: %s"
