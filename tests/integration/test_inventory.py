@@ -30,11 +30,11 @@ class Inventory:
         self.count = 0
 
     def env(self, **overrides):
-        env = self.run.env(**overrides)
         # Only this plugin, and a configuration it cannot parse is an error (not a warning and an empty inventory).
-        env.update({"ANSIBLE_INVENTORY_ENABLED": "azbackup.vmprep.azure_vms", "ANSIBLE_INVENTORY_UNPARSED_FAILED": "true",
-                    "ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED": "true"})
-        return env
+        settings = {"ANSIBLE_INVENTORY_ENABLED": "azbackup.vmprep.azure_vms", "ANSIBLE_INVENTORY_UNPARSED_FAILED": "true",
+                    "ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED": "true"}
+        settings.update(overrides)
+        return self.run.env(**settings)
 
     def path(self, config, name=None):
         self.count += 1
@@ -529,3 +529,21 @@ def test_the_example_configuration(inv, seeded):
     assert hv["vm-web-weu-01"]["ansible_host"] == "10.0.1.4"
     assert all("azure_readiness" in v for v in hv.values())
     assert hosts_of(doc, "azure_subscription_" + seeded.subscription_id.replace("-", "_")) == set(hv)
+
+
+def test_the_demo_inventory_with_the_plugin(inv, seeded):
+    """inventories/demo/hosts.yml plus inventories/demo/sandbox.azure_vms.yml, as make demo can combine them: the
+    static file's localhost and variables, the plugin's VMs and groups."""
+    demo = os.path.join(ROOT, "inventories", "demo")
+    plugin = inv.path({}, "sandbox.azure_vms.yml")
+    plugin.write_text(open(os.path.join(demo, "sandbox.azure_vms.yml"), encoding="utf-8").read())
+    env = inv.env(ANSIBLE_INVENTORY_ENABLED="azbackup.vmprep.azure_vms,yaml")
+    proc = inv.call({}, "--list", "-i", os.path.join(demo, "hosts.yml"), path=plugin, env=env)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    doc = plain(json.loads(proc.stdout))
+    assert hosts_of(doc, "azure_vms") == SEED_VMS
+    assert "localhost" in hostvars(doc)
+    assert hosts_of(doc, "azure_outbound_public_ip") == {"vm-proxy-weu"}
+    assert hostvars(doc)["vm-app-neu-01"]["azure_location"] == "northeurope"
+    # The static file's variables of all reach the plugin's hosts.
+    assert hostvars(doc)["vm-app-neu-01"]["azbackup_vault_resource_group"] == "rg-backup-weu"
