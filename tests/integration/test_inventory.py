@@ -547,3 +547,22 @@ def test_the_demo_inventory_with_the_plugin(inv, seeded):
     assert hostvars(doc)["vm-app-neu-01"]["azure_location"] == "northeurope"
     # The static file's variables of all reach the plugin's hosts.
     assert hostvars(doc)["vm-app-neu-01"]["azbackup_vault_resource_group"] == "rg-backup-weu"
+
+
+def test_denied_vault_list_keeps_the_hosts_and_warns(inv, seeded):
+    """readiness: true reads the vaults; without Reader on them the region check is unknown, nothing else moves."""
+    seeded.control.load_fixtures(VAULTS)
+    scope = "/subscriptions/%s" % seeded.subscription_id
+    seeded.control.set_faults(deny=[{"scope": scope, "actions": ["Microsoft.RecoveryServices/vaults/read"]}])
+    doc, proc = inv.list({"readiness": True})
+    hv = hostvars(doc)
+    assert set(hv) == SEED_VMS
+    stderr = " ".join(proc.stderr.split())
+    assert "Microsoft.RecoveryServices/vaults/read" in stderr, stderr
+    for name, item in hv.items():
+        region = next(c for c in item["azure_readiness"]["checks"] if c["check"] == "region")
+        assert region["result"] == "unknown", (name, region)
+        assert "Microsoft.RecoveryServices/vaults/read" in region["reason"] + region["remedy"], region
+    # vm-proxy-weu passed everything with the vaults readable: now unknown, not fail.
+    assert hv["vm-proxy-weu"]["azure_readiness"]["result"] == "unknown"
+    assert "vm-proxy-weu" in hosts_of(doc, "azure_readiness_unknown")
