@@ -101,7 +101,9 @@ options:
         type: list
         elements: str
       vaults:
-        description: The vaults (C(name), C(resource_group)) the C(region) check accepts.
+        description:
+          - The vaults (C(name), C(resource_group)) the C(region) check accepts. They may be in any of the
+            subscriptions read; a vault that is in none of them fails the inventory.
         type: list
         elements: dict
       min_agent_version:
@@ -244,6 +246,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     def _validated(self):
         """Every option checked, before any request (and before the cache): the run's plan."""
         from ansible_collections.azbackup.vmprep.plugins.module_utils import _auth, _scope
+        from ansible_collections.azbackup.vmprep.plugins.module_utils._errors import AzbError
 
         params = {key: _text(self.get_option(key)) for key in AUTH_OPTIONS}
         if params["auth_source"] is None:
@@ -268,7 +271,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         }
         hostname = self.get_option("hostname")
         if not isinstance(hostname, str) or not hostname.strip():
-            raise _scope.AzbError("hostname must be a Jinja2 expression over the host variables, such as azure_name.")
+            raise AzbError("hostname must be a Jinja2 expression over the host variables, such as azure_name.")
         if plan["readiness"]:
             plan["readiness_options"] = self._readiness_options(plan["max_concurrency"])
         return settings, plan
@@ -333,12 +336,13 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                  "exclude_resource_groups": plan["exclude_resource_groups"], "names": []}
         need = ("network", "views", "vaults") if plan["readiness"] else ("network", "views")
         estate = _discovery.discover(clients, scope=scope, max_concurrency=plan["max_concurrency"], need=need)
+        found = []
         if plan["readiness"]:
-            hosts = readiness_host_vars(estate, plan["readiness_options"])
+            hosts, found = readiness_host_vars(estate, plan["readiness_options"])
         else:
             hosts = [_discovery.host_vars(estate, vm) for vm in estate.vms]
         return {"subscription_id": clients.subscription_id, "hosts": hosts, "unreadable": list(estate.unreadable),
-                "requests": estate.requests, "error": None}
+                "requests": estate.requests, "error": None, "vaults_found": found}
 
     def _fetch(self, settings, plan):
         from ansible_collections.azbackup.vmprep.plugins.module_utils._errors import from_exception
@@ -353,7 +357,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             except Exception as exc:  # pylint: disable=broad-except
                 error = from_exception(exc, secrets=self._secrets())
                 return {"subscription_id": clients.subscription_id, "hosts": [], "unreadable": [], "requests": 0,
-                        "error": error.full_message()}
+                        "error": error.full_message(), "vaults_found": None}
 
         workers = min(SUBSCRIPTION_CONCURRENCY, len(all_clients))
         if workers <= 1:
@@ -361,6 +365,14 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         else:
             with ThreadPoolExecutor(max_workers=workers) as pool:
                 results = list(pool.map(read, all_clients))
+        named = (plan["readiness_options"] or {}).get("vault_names") or []
+        readable = [r for r in results if not r["error"] and r["vaults_found"] is not None]
+        if named and readable and len(readable) == len(results):
+            found = {tuple(v) for r in readable for v in r["vaults_found"]}
+            missing = [v for v in named if tuple(v) not in found]
+            if missing:
+                raise _Failure("readiness_options.vaults: no Recovery Services vault %s in the subscriptions read."
+                               % ", ".join("'%s' in resource group '%s'" % (n, g) for n, g in missing))
         failed = [r for r in results if r["error"]]
         if failed and len(failed) == len(results):
             if len(failed) == 1:
@@ -383,10 +395,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     def parse(self, inventory, loader, path, cache=True):
         super().parse(inventory, loader, path, cache=cache)
         self._settings = None
-        try:
-            self._read_config_data(path)
-        except AnsibleParserError:
-            raise
+        self._read_config_data(path)  # Ansible checks the option types and choices, naming the option
         try:
             settings, plan = self._validated()
             cache_key = self.get_cache_key(path)
@@ -409,6 +418,15 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             self._populate(data, plan, source)
         except _Failure as exc:
             raise AnsibleParserError("azure_vms: %s" % exc) from None
+        except ImportError as exc:
+            from ansible_collections.azbackup.vmprep.plugins.module_utils._module import missing_package
+
+            package = missing_package(exc)
+            if not package:
+                raise
+            raise AnsibleParserError("azure_vms: the Python package %s is missing on the machine that runs the "
+                                     "inventory (install the collection's requirements.txt there, or in the execution "
+                                     "environment)." % package) from None
         except Exception as exc:  # pylint: disable=broad-except
             if isinstance(exc, AnsibleParserError):
                 raise
@@ -511,7 +529,17 @@ def readiness_host_vars(estate, opts):
     denied = estate.vaults_denied()
     opts["vaults_denied"] = denied
     opts["all_vaults"] = estate.vaults or []
-    opts["vaults"] = [] if denied or estate.vaults is None else _readiness.select_vaults(estate.vaults, opts)
+    found = None  # the named vaults that are in this subscription; None when the vaults could not be read
+    if denied or estate.vaults is None:
+        opts["vaults"] = []
+    elif opts["vault_names"]:
+        # Named vaults may live in any of the subscriptions read: a name that is in none of them is the error.
+        opts["vaults"] = [v for v in estate.vaults if ((v.get("name") or "").lower(), _discovery.parse_id(
+            v.get("id"))["resource_group"].lower()) in {tuple(n) for n in opts["vault_names"]}]
+        found = [[(v.get("name") or "").lower(), _discovery.parse_id(v.get("id"))["resource_group"].lower()]
+                 for v in opts["vaults"]]
+    else:
+        opts["vaults"] = _readiness.select_vaults(estate.vaults, opts)
     out = []
     for vm in estate.vms:
         facts = estate.facts(vm, proxied=_readiness.is_proxied(vm, opts["proxy_vms"], opts["proxy_tag"]))
@@ -519,7 +547,7 @@ def readiness_host_vars(estate, opts):
         hostvars = _discovery.host_vars(estate, vm, facts=facts)
         hostvars["azure_readiness"] = {"result": report["result"], "checks": report["checks"]}
         out.append(hostvars)
-    return out
+    return out, found
 
 
 class _Failure(Exception):

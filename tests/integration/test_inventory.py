@@ -292,6 +292,24 @@ def test_several_subscriptions(inv, sandbox):
     assert set(hostvars(doc)) == {"vm-one-a", "vm-shared"}
 
 
+def test_named_vault_in_one_of_several_subscriptions(inv, sandbox):
+    """readiness_options.vaults may name a vault of any subscription read; a name found in none is an error."""
+    sub1 = sandbox.subscription_id
+    fixtures = two_subscriptions(sub1)
+    fixtures["vaults"] = [{"subscription_id": SUB2, "resource_group": "rg-two", "name": "rsv-two", "location": "eastus"}]
+    sandbox.control.load_fixtures(fixtures)
+    config = {"subscriptions": [sub1, SUB2], "readiness": True,
+              "readiness_options": {"vaults": [{"name": "rsv-two", "resource_group": "rg-two"}]}}
+    doc, _proc = inv.list(config)
+    region = {name: next(c["result"] for c in v["azure_readiness"]["checks"] if c["check"] == "region")
+              for name, v in hostvars(doc).items()}
+    assert region == {"vm-one-a": "fail", "vm-shared_rg-one": "fail", "vm-two-a": "pass", "vm-shared_rg-two": "pass"}
+    config["readiness_options"]["vaults"].append({"name": "rsv-nowhere", "resource_group": "rg-two"})
+    proc = inv.call(config, "--list")
+    assert proc.returncode != 0
+    assert "no Recovery Services vault 'rsv-nowhere' in resource group 'rg-two'" in " ".join(proc.stderr.split())
+
+
 def test_requests_do_not_grow_with_the_vms(inv, sandbox):
     """Three subscriptions: the same lists for 2 VMs per subscription as for 60 (more VMs only add list pages), and
     no request per VM."""
