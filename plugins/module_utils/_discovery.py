@@ -597,13 +597,13 @@ def outbound_path(estate, primary, route, primary_nic_id=""):
     pip_id = ref_id(props(config).get("publicIPAddress"))
     pools = [ref_id(p) for p in props(config).get("loadBalancerBackendAddressPools") or []]
     subnet_name = parse_id(primary["subnet_id"])["name"]
-    path, rid, reason = "none", primary["subnet_id"], ""
+    path, rid, reason = "none", subnet.get("id") or primary["subnet_id"], ""
     if nat_id:
-        path, rid = "nat_gateway", nat_id
+        path, rid = "nat_gateway", (sp.get("natGateway") or {}).get("id")
         out["nat_gateway"] = estate.items["nat_gateways"].get(nat_id)
         reason = "NAT gateway %s on subnet %s." % (parse_id(nat_id)["name"], subnet_name)
     elif pip_id:
-        path, rid = "public_ip", pip_id
+        path, rid = "public_ip", (props(config).get("publicIPAddress") or {}).get("id")
         reason = "Public IP %s on NIC %s." % (parse_id(pip_id)["name"], primary["nic"].get("name"))
     else:
         rule, denied = None, None
@@ -620,7 +620,7 @@ def outbound_path(estate, primary, route, primary_nic_id=""):
             if rule:
                 break
         if rule:
-            path, rid = "load_balancer", (rule[1].get("id") or rule[0].get("id") or "").lower()
+            path, rid = "load_balancer", rule[1].get("id") or rule[0].get("id") or ""
             reason = "Outbound rule %s of load balancer %s." % (rule[1].get("name"), rule[0].get("name"))
         elif denied and sp.get("defaultOutboundAccess") is False:
             out.update(denied=denied, reason=unknown_reason(denied))
@@ -638,7 +638,7 @@ def outbound_path(estate, primary, route, primary_nic_id=""):
         route_name = (route.get("route") or {}).get("name")
         hop = route.get("hop")
         ip = props(route.get("route")).get("nextHopIpAddress")
-        out.update(path="forced_tunnelling", resource_id=route.get("table_id") or "",
+        out.update(path="forced_tunnelling", resource_id=(route.get("table") or {}).get("id") or route.get("table_id") or "",
                    reason="Route table %s sends 0.0.0.0/0 (route %s) to %s%s." % (
                        table_name, route_name, hop, " " + ip if ip else ""))
     elif not route.get("known") and route.get("denied"):

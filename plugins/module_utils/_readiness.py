@@ -70,7 +70,7 @@ _NT_VERSION = re.compile(r"(\d+)\.(\d+)")
 
 
 def result(check, outcome, reason, remedy=""):
-    return {"check": check, "result": outcome, "reason": one_line(reason), "remedy": one_line(remedy)}
+    return {"check": check, "result": outcome, "reason": one_line(reason), "remedy": one_line(remedy, 600)}
 
 
 def one_line(text, limit=300):
@@ -571,23 +571,22 @@ def check_route(facts, opts):
     rg = parse_id(route["table_id"])["resource_group"]
     missing = " and ".join(t for t, r in (("Storage.%s" % region, bypass["storage"]), ("AzureBackup", bypass["backup"]))
                            if not r)
-    add_routes = ("add routes for the service tags %s with next hop Internet to route table %s (az network "
-                  "route-table route create -g %s --route-table-name %s -n <name> --address-prefix <tag> "
-                  "--next-hop-type Internet)" % (missing, name, rg, name))
+    add_routes = ("add routes for %s with next hop Internet to route table %s (az network route-table route create "
+                  "-g %s --route-table-name %s -n <name> --address-prefix <tag> --next-hop-type Internet)"
+                  % (missing, name, rg, name))
     if hop.lower() == "none":
         if proxied:
             return result(check, "warn", "%s: traffic to the Internet is dropped; a proxy is declared for the VM, "
                           "and must be reachable inside the virtual network." % said,
                           "Make sure the proxy is inside the virtual network or its peerings, or %s." % add_routes)
         return result(check, "fail", "%s: traffic to Storage and AzureBackup is dropped." % said,
-                      "Point 0.0.0.0/0 at a firewall that allows TCP 443 to Storage.%s and AzureBackup, or %s."
-                      % (region, add_routes))
+                      "Point 0.0.0.0/0 at a firewall that allows TCP 443 to them, or %s." % add_routes)
     if proxied:
         return result(check, "pass", "%s; a proxy is declared for the VM." % said,
                       "Make sure the proxy allows *.blob.core.windows.net and the Azure Backup endpoints.")
     return result(check, "warn", "%s: the appliance must allow TCP 443 to Storage.%s and AzureBackup." % (said, region),
-                  "Allow TCP 443 to the Storage.%s and AzureBackup service tags on the appliance (on Azure Firewall: "
-                  "a network rule with those service tags, or the AzureBackup FQDN tag), or %s." % (region, add_routes))
+                  "Allow TCP 443 to service tags %s on the appliance (Azure Firewall: a network rule with them), "
+                  "or %s." % (missing, add_routes))
 
 
 def check_outbound_path(facts, opts):
