@@ -851,7 +851,9 @@ class _Discovery(object):
         for vm in est.vms:
             view = props(vm).get("instanceView")
             if view:
+                # The whole instance view, as a GET of it answers: nothing more to read for this VM.
                 est.views[(vm.get("id") or "").lower()] = view
+                self.got_views.add((vm.get("id") or "").lower())
         kinds = self.NETWORK if network else ()
         while True:
             jobs = []
@@ -867,7 +869,8 @@ class _Discovery(object):
 
     def _view_jobs(self):
         est = self.estate
-        lacking = [vm for vm in est.vms if _needs_view_get(vm, est.view(vm))]
+        lacking = [vm for vm in est.vms if (vm.get("id") or "").lower() not in self.got_views
+                   and _needs_view_get(vm, est.view(vm))]
         if not lacking:
             return []
         if self.subscription_wide and not self.status_tried:
