@@ -580,7 +580,7 @@ def outbound_path(estate, primary, route, primary_nic_id=""):
      'nat_gateway': resource|None}
     """
     out = {"path": "unknown", "resource_id": "", "reason": "", "internet_path": "unknown", "denied": None,
-           "nat_gateway": None}
+           "nat_gateway": None, "lb_without_rule": None}
     if primary is None:
         entry = estate.denied("nics", primary_nic_id) if primary_nic_id else None
         out.update(denied=entry, reason=unknown_reason(entry) if entry else "The VM's primary NIC cannot be read.")
@@ -619,6 +619,9 @@ def outbound_path(estate, primary, route, primary_nic_id=""):
                     break
             if rule:
                 break
+            if ((lb.get("sku") or {}).get("name") or "Standard").lower() != "basic" and not out.get("lb_without_rule"):
+                out["lb_without_rule"] = {"load_balancer": lb.get("name"), "pool": pool.rsplit("/", 1)[-1],
+                                          "id": lb.get("id")}
         if rule:
             path, rid = "load_balancer", rule[1].get("id") or rule[0].get("id") or ""
             reason = "Outbound rule %s of load balancer %s." % (rule[1].get("name"), rule[0].get("name"))

@@ -627,6 +627,16 @@ def check_outbound_path(facts, opts):
         return result(check, "pass", path["reason"])
     if kind in ("public_ip", "load_balancer"):
         return result(check, "pass", path["reason"])
+    if kind == "default_outbound_access" and path.get("lb_without_rule") and not proxied:
+        lb = path["lb_without_rule"]
+        return result(check, "warn", "The NIC is in backend pool %s of Standard load balancer %s, which has no outbound "
+                      "rule for it: the VM's way out then depends on the load balancer's rules, not on default "
+                      "outbound access." % (lb["pool"], lb["load_balancer"]),
+                      "Add an outbound rule for pool %s to load balancer %s (az network lb outbound-rule create -g %s "
+                      "--lb-name %s -n <name> --address-pool %s --frontend-ip-configs <frontend> --protocol All), or "
+                      "attach a NAT gateway to subnet %s." % (lb["pool"], lb["load_balancer"],
+                                                              parse_id(lb["id"])["resource_group"], lb["load_balancer"],
+                                                              lb["pool"], subnet["name"]))
     if kind == "default_outbound_access":
         return result(check, "pass", "%s Azure retires default outbound access for new virtual networks; an explicit "
                       "path (NAT gateway) is recommended." % path["reason"])
@@ -678,6 +688,7 @@ def vm_report(facts, opts, checks=CHECKS):
         "agent_version": agent or "",
         "checks": results,
         "result": worst(r["result"] for r in results),
+        "unreadable": list(facts.get("unreadable") or []),
     }
 
 

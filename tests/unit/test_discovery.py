@@ -517,3 +517,12 @@ def test_remedies_are_whole():
         assert not got["remedy"].endswith("...") and got["remedy"].endswith("--next-hop-type Internet)."), got
     got = check(path_estate(), "outbound_path", "vm-private")
     assert not got["remedy"].endswith("..."), got
+
+
+def test_outbound_path_standard_load_balancer_without_outbound_rule_warns():
+    data = path_estate()
+    data["nics"][2] = nic("nic-vm-lb", subnet_id("plain"), pool=("lb-2", "pool"))
+    got = check(data, "outbound_path", "vm-lb")
+    assert got["result"] == "warn" and "lb-2" in got["reason"] and "az network lb outbound-rule create" in got["remedy"]
+    data["load_balancers"][1]["sku"] = {"name": "Basic"}
+    assert check(data, "outbound_path", "vm-lb")["result"] == "pass"
