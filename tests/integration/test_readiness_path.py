@@ -306,3 +306,29 @@ def test_vm_list_denied_still_fails_clearly(run, loaded):
     result = run.module("backup_readiness_info", {"resource_group": RG})
     assert result.get("failed") and result.get("status_code") == 403
     assert "Microsoft.Compute/virtualMachines/read" in result["msg"] and "Traceback" not in json.dumps(result)
+
+
+def test_report_playbook_shows_unknown_and_what_could_not_be_read(run, loaded, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    sub = loaded.subscription_id
+    net_scope = "/subscriptions/%s/resourceGroups/%s" % (sub, NET)
+    deny(loaded, net_scope, "Microsoft.Network/virtualNetworks/read")
+    root = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+    report_dir = tmp_path / "reports"
+    cmd = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,",
+           os.path.join(root, "playbooks", "readiness_report.yml"),
+           "-e", json.dumps({"azbackup_report_dir": str(report_dir), "azbackup_readiness_resource_group": RG})]
+    env = dict(run.env(), ANSIBLE_STDOUT_CALLBACK="default")
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600, check=False)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "%d unknown" % (len(VMS) - 1) in proc.stdout
+    md = (report_dir / "readiness.md").read_text()
+    html = (report_dir / "readiness.html").read_text()
+    assert "⚪ unknown" in md and "## What could not be read" in md
+    assert "| virtual networks | Microsoft.Network/virtualNetworks/read | %s |" % net_scope in md
+    assert "| route | 0 | 0 | %d | 0 |" % len(VMS) in md
+    assert 'class="check unknown"' in html and "<h2>What could not be read</h2>" in html
+    assert "<td>Microsoft.Network/virtualNetworks/read</td><td>%s</td>" % net_scope in html
