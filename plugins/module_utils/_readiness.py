@@ -776,6 +776,23 @@ def select_vaults(all_vaults, opts):
 
 
 
+def assess(estate, params):
+    """Readiness of every VM of an Estate read with need ('network', 'vaults', 'views'), for host variables:
+    {vm id (lower case): {'result': pass|warn|unknown|fail, 'checks': [...]}}. `params` are the module's options
+    (validated here; scope options are ignored, the estate is what it is)."""
+    opts = validate(params)
+    denied = estate.vaults_denied()
+    opts["vaults_denied"] = denied
+    opts["all_vaults"] = estate.vaults or []
+    opts["vaults"] = [] if denied or estate.vaults is None else select_vaults(estate.vaults, opts)
+    out = {}
+    for vm in estate.vms:
+        facts = estate.facts(vm, proxied=is_proxied(vm, opts["proxy_vms"], opts["proxy_tag"]))
+        results = run_checks(facts, opts, opts["checks"])
+        out[(vm.get("id") or "").lower()] = {"result": worst(r["result"] for r in results), "checks": results}
+    return out
+
+
 def build_report(reader, params):
     """The module's result: {'vms': [...], 'summary': {...}, 'vaults': [...], 'unreadable': [...], 'requests': n}."""
     opts = validate(params)

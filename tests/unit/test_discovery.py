@@ -526,3 +526,11 @@ def test_outbound_path_standard_load_balancer_without_outbound_rule_warns():
     assert got["result"] == "warn" and "lb-2" in got["reason"] and "az network lb outbound-rule create" in got["remedy"]
     data["load_balancers"][1]["sku"] = {"name": "Basic"}
     assert check(data, "outbound_path", "vm-lb")["result"] == "pass"
+
+
+def test_assess_gives_readiness_per_vm_for_host_variables():
+    estate, _reader = discover(routed([("drop", "0.0.0.0/0", "None", None)]), need=("network", "views", "vaults"))
+    got = r.assess(estate, {"checks": ["route", "region"]})
+    (verdict,) = got.values()
+    assert list(got) == [estate.vms[0]["id"].lower()]
+    assert verdict["result"] == "fail" and [c["check"] for c in verdict["checks"]] == ["region", "route"]
