@@ -406,7 +406,7 @@ class Estate(object):
     def view(self, vm):
         return self.views.get((vm.get("id") or "").lower())
 
-    def _record(self, kind, entry):
+    def record(self, kind, entry):
         self._denials.append((kind, entry))
         if entry not in self.unreadable:
             self.unreadable.append(entry)
@@ -785,18 +785,21 @@ class _Discovery(object):
             entry = denial(value, kind, self.sub, arg)
             if entry is None:
                 if kind != "vaults" and _gone(value):  # a resource group that is gone: nothing in it
-                    self.listed[kind].add(arg) if arg else None
+                    if arg:
+                        self.listed[kind].add(arg.lower())
+                    else:
+                        self.sub_state[kind] = "ok"
                     return
                 raise value
             if kind == "vaults":
-                est._record(kind, entry)
+                est.record(kind, entry)
                 return
             if arg is None:
                 # Denied subscription-wide (Reader on some resource groups only): list the referenced groups.
                 self.sub_state[kind] = "denied"
             else:
                 self.listed[kind].add(arg.lower())
-                est._record(kind, entry)
+                est.record(kind, entry)
             return
         if kind == "vms":
             est.vms.extend(value)
@@ -934,8 +937,9 @@ def _backup_extension(vm, view):
         kind = (props(ext).get("type") or "").lower()
         if kind in BACKUP_EXTENSIONS or (ext.get("name") or "").lower() in BACKUP_EXTENSIONS:
             state = (props(ext).get("provisioningState") or "").lower()
-            return ext.get("name") or kind, [{"code": "ProvisioningState/" + state, "displayStatus": state,
-                                               "level": "Error" if state == "failed" else "Info"}]
+            status = {"code": "ProvisioningState/" + state, "displayStatus": state,
+                      "level": "Error" if state == "failed" else "Info"}
+            return ext.get("name") or kind, [status]
     return None, []
 
 

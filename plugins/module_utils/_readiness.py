@@ -774,8 +774,6 @@ def select_vaults(all_vaults, opts):
     return list(all_vaults)
 
 
-
-
 def assess(estate, params):
     """Readiness of every VM of an Estate read with need ('network', 'vaults', 'views'), for host variables:
     {vm id (lower case): {'result': pass|warn|unknown|fail, 'checks': [...]}}. `params` are the module's options
