@@ -19,6 +19,7 @@ Private to the collection: the leading underscore means no compatibility promise
 from __future__ import annotations
 
 import fnmatch
+import functools
 import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -34,9 +35,15 @@ def parse_id(resource_id):
     'name' is the name of the last resource (a subnet's, for a subnet id), 'type' its 'namespace/type'; absent parts
     are ''.
     """
+    return dict(_parse_id(resource_id or ""))
+
+
+@functools.lru_cache(maxsize=65536)
+def _parse_id(resource_id):
+    # An estate of thousands of VMs parses the same NSG, subnet and route-table ids over and over.
     from azure.mgmt.core.tools import parse_resource_id
 
-    parts = parse_resource_id(resource_id or "")
+    parts = parse_resource_id(resource_id)
     kind = "/".join(p for p in (parts.get("resource_namespace"), parts.get("resource_type")) if p)
     return {"subscription": parts.get("subscription") or "", "resource_group": parts.get("resource_group") or "",
             "name": parts.get("resource_name") or parts.get("name") or "", "type": kind}
@@ -665,10 +672,6 @@ def _group_of(resource_id):
     return parse_id(resource_id)["resource_group"].lower() if resource_id else ""
 
 
-def _sub_of(resource_id):
-    return parse_id(resource_id)["subscription"].lower() if resource_id else ""
-
-
 class _Discovery(object):
     """One run of discover(): the rounds of list requests, each round in one bounded pool."""
 
@@ -688,55 +691,44 @@ class _Discovery(object):
         self.got_views = set()
 
     # -- the references of what is in scope
-    def _primary_subnets(self):
-        out = set()
-        for nic in self._nics_in_scope():
-            for config in _configs(nic):
-                sid = ref_id(props(config).get("subnet"))
-                if sid:
-                    out.add(sid)
-        return out
-
-    def _nics_in_scope(self):
-        nics = self.estate.items["nics"]
-        return [nics[r] for vm in self.estate.vms for r in [ref_id(x) for x in _nic_refs(vm)] if r in nics]
-
-    def refs(self, kind):
+    def all_refs(self):
+        """{kind: set of lower-case ids} that the VMs in scope reference, from what has been read so far."""
         est = self.estate
-        if kind == "nics":
-            return {ref_id(r) for vm in est.vms for r in _nic_refs(vm)}
-        nics = self._nics_in_scope()
-        if kind == "vnets":
-            return {_vnet_of(s) for s in self._primary_subnets()}
-        if kind == "public_ips":
-            if not self.public_ips:
-                return set()
-            return {ref_id(props(c).get("publicIPAddress")) for n in nics for c in _configs(n)}
-        subnets = [est.subnets[s] for s in self._primary_subnets() if s in est.subnets]
-        if kind == "load_balancers":
+        nic_index, subnets = est.items["nics"], est.subnets
+        out = {kind: set() for kind in self.NETWORK}
+        nics = []
+        for vm in est.vms:
+            for ref in _nic_refs(vm):
+                rid = ref_id(ref)
+                out["nics"].add(rid)
+                if rid in nic_index:
+                    nics.append(nic_index[rid])
+        for nic in nics:
+            out["nsgs"].add(ref_id(props(nic).get("networkSecurityGroup")))
+            for config in _configs(nic):
+                cp = props(config)
+                sid = ref_id(cp.get("subnet"))
+                out["vnets"].add(_vnet_of(sid))
+                if self.public_ips:
+                    out["public_ips"].add(ref_id(cp.get("publicIPAddress")))
+                subnet = subnets.get(sid)
+                if subnet is None:
+                    continue
+                sp = props(subnet)
+                out["nsgs"].add(ref_id(sp.get("networkSecurityGroup")))
+                out["route_tables"].add(ref_id(sp.get("routeTable")))
+                out["nat_gateways"].add(ref_id(sp.get("natGateway")))
             # A load balancer decides the outbound path only of a NIC without a public IP whose subnet has no NAT
             # gateway; only then is its list read.
-            out = set()
-            for nic in nics:
-                config = props(_primary_config(nic))
-                subnet_id = ref_id(config.get("subnet"))
-                if config.get("publicIPAddress") or subnet_id not in est.subnets:
-                    continue
-                if ref_id(props(est.subnets[subnet_id]).get("natGateway")):
-                    continue
-                out |= {_lb_of(ref_id(p)) for p in config.get("loadBalancerBackendAddressPools") or []}
-            return out
-        if kind == "nsgs":
-            return ({ref_id(props(n).get("networkSecurityGroup")) for n in nics}
-                    | {ref_id(props(s).get("networkSecurityGroup")) for s in subnets})
-        if kind == "route_tables":
-            return {ref_id(props(s).get("routeTable")) for s in subnets}
-        if kind == "nat_gateways":
-            return {ref_id(props(s).get("natGateway")) for s in subnets}
-        return set()
+            primary = props(_primary_config(nic))
+            subnet = subnets.get(ref_id(primary.get("subnet")))
+            if subnet is not None and not primary.get("publicIPAddress") and not ref_id(props(subnet).get("natGateway")):
+                out["load_balancers"] |= {_lb_of(ref_id(p)) for p in primary.get("loadBalancerBackendAddressPools") or []}
+        return out
 
-    def jobs(self, kind):
-        ids = {i for i in self.refs(kind) if i and (not self.sub or _sub_of(i) == self.sub.lower())}
+    def jobs(self, kind, refs):
+        prefix = "/subscriptions/%s/" % self.sub.lower() if self.sub else "/"
+        ids = {i for i in refs if i and i.startswith(prefix)}
         items = self.estate.items[kind]
         if not ids - set(items) or self.sub_state[kind] == "ok":
             return []
@@ -865,8 +857,9 @@ class _Discovery(object):
             jobs = []
             if "views" in self.need:
                 jobs += self._view_jobs()
+            refs = self.all_refs() if kinds else {}
             for kind in kinds:
-                jobs += self.jobs(kind)
+                jobs += self.jobs(kind, refs[kind])
             if not jobs:
                 break
             self.run(jobs)
