@@ -150,6 +150,24 @@ def test_main_playbook_with_the_azure_vms_inventory(estate, collections_path, tm
         assert sandbox.client_secret not in json.dumps(event)
 
 
+def test_inventory_update_through_ansible_runner(estate, collections_path, tmp_path):
+    """An AWX inventory update of a project-sourced source: ansible-inventory run by ansible-runner on the project's
+    azure_vms.yml with the credential's environment; groups by region, OS and readiness verdict."""
+    sandbox = estate
+    pdd = private_data_dir(tmp_path, sandbox, collections_path, {}, {"all": {}},
+                           {"plugin": "azbackup.vmprep.azure_vms", "readiness": True})
+    envvars = yaml.safe_load((pdd / "env" / "envvars").read_text())
+    source = str(pdd / "inventory" / "backup.azure_vms.yml")
+    out, err = ansible_runner.get_inventory("list", [source], response_format="json", envvars=envvars, quiet=True)
+    assert isinstance(out, dict), (out, err)
+    groups = set(out) - {"_meta", "all", "ungrouped"}
+    assert {"azure_vms", "azure_region_westeurope", "azure_region_northeurope", "azure_os_linux",
+            "azure_os_windows"} <= groups, groups
+    assert any(g.startswith("azure_readiness_") for g in groups), groups
+    assert len(out["_meta"]["hostvars"]) == 7
+    assert sandbox.client_secret not in json.dumps(out) + str(err)
+
+
 def assert_prepared(sandbox):
     """One vault per region and no duplicate; on every NSG the three service-tag rules plus every seeded rule but
     the proxy exception (the survey's mode is service_tags, which removes option 2's rule: a switch converges)."""
