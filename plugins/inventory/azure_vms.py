@@ -137,7 +137,8 @@ notes:
     the AWX / Automation Platform C(Microsoft Azure Resource Manager) credential works on an inventory source sourced
     from a project. See the collection's C(docs/inventory.md).
   - With O(cache), a run that finds a fresh cache entry sends no request to Azure at all; C(--flush-cache) reads
-    again. The cache holds host variables only, never credentials.
+    again, and so does a run whose file asks for other subscriptions, resource groups, cloud or readiness options.
+    The cache holds host variables only, never credentials.
   - Needs Reader on the VMs; without Reader on NICs, virtual networks, NSGs or route tables, the variables that need
     them are reported as unknown.
 seealso:
