@@ -35,8 +35,8 @@ def test_power_state_filter():
 
 
 def test_tag_values_normalised():
-    assert _scope.validate_tags({"env": "prod", "tier": ["a", 1]}, "include_tags") == {"env": ["prod"],
-                                                                                      "tier": ["a", "1"]}
+    expected = {"env": ["prod"], "tier": ["a", "1"]}
+    assert _scope.validate_tags({"env": "prod", "tier": ["a", 1]}, "include_tags") == expected
     assert _scope.validate_tags(None, "tags") == {}
 
 
