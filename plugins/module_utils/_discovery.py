@@ -503,6 +503,7 @@ def vm_facts(vm, view, nic_index, subnet_index, nsg_index, proxied=False, estate
         "view": view,
         "route": route,
         "outbound_path": path,
+        "view_denied": view_denied,
         "vaults_denied": estate.vaults_denied(),
         "unreadable": unreadable,
         "power_state": power_state(view),

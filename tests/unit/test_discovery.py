@@ -549,3 +549,6 @@ def test_instance_view_get_denied_keeps_the_vm():
     assert hv(estate, "vm-nic")["azure_power_state"] == "unknown"
     assert hv(estate, "vm-nic")["azure_agent"]["status"] == "unknown"
     assert hv(estate, "vm-nic")["azure_unreadable"][0]["scope"].endswith("/virtualMachines/vm-nic/instanceView")
+    facts = estate.facts(next(v for v in estate.vms if v["name"] == "vm-nic"))
+    got = {c["check"]: c["result"] for c in r.run_checks(facts, {"vaults": [], "all_vaults": []}, ["agent", "power_state", "disks"])}
+    assert got == {"agent": "unknown", "power_state": "unknown", "disks": "pass"}
