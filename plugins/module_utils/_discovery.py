@@ -490,7 +490,8 @@ def vm_facts(vm, view, nic_index, subnet_index, nsg_index, proxied=False, estate
             primary = entry
     route = route_facts(estate, primary, (primary_ref.get("id") or "").lower())
     path = outbound_path(estate, primary, route, (primary_ref.get("id") or "").lower())
-    for entry in (route["denied"], path["denied"], estate.vaults_denied()):
+    view_denied = estate.denied("views", (vm.get("id") or "") + "/instanceView") if view is None else None
+    for entry in (view_denied, route["denied"], path["denied"], estate.vaults_denied()):
         if entry and entry not in denials:
             denials.append(entry)
     unreadable = []
@@ -502,6 +503,7 @@ def vm_facts(vm, view, nic_index, subnet_index, nsg_index, proxied=False, estate
         "view": view,
         "route": route,
         "outbound_path": path,
+        "view_denied": view_denied,
         "vaults_denied": estate.vaults_denied(),
         "unreadable": unreadable,
         "power_state": power_state(view),
@@ -772,6 +774,16 @@ class _Discovery(object):
                 raise value
             if kind == "view":
                 if _gone(value):  # deleted between the list and the GET
+                    return
+                if _status(value) == 403:  # the VM is reported without its instance view
+                    parts = parse_id(arg.get("id"))
+                    entry = denial(value, "vms", self.sub, parts["resource_group"])
+                    entry.update(what="virtual machine instance views",
+                                 permission=entry["permission"] if "instanceView" in entry["permission"]
+                                 else "Microsoft.Compute/virtualMachines/instanceView/read")
+                    if not any(e["permission"] == entry["permission"] and e["scope"].lower() == entry["scope"].lower()
+                               for e in est.unreadable):
+                        est.record("views", entry)
                     return
                 raise value
             entry = denial(value, kind, self.sub, arg)

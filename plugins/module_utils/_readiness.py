@@ -662,9 +662,16 @@ CHECK_FUNCTIONS = {
 
 # ---- facts, report, summary ---------------------------------------------------------------------
 
+# The checks that judge the instance view: 'unknown' when its GET was refused.
+VIEW_CHECKS = ("agent", "backup_extension", "power_state")
+
+
 def run_checks(facts, opts, checks=CHECKS):
     out = []
     for name in checks:
+        if name in VIEW_CHECKS and facts.get("view_denied"):
+            out.append(result(name, "unknown", unknown_reason(facts["view_denied"]), _grant(facts["view_denied"])))
+            continue
         try:
             out.append(CHECK_FUNCTIONS[name](facts, opts))
         except Exception as exc:  # pylint: disable=broad-except

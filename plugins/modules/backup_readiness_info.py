@@ -270,12 +270,12 @@ requests:
 """
 
 from ansible_collections.azbackup.vmprep.plugins.module_utils._module import AzureModule
-from ansible_collections.azbackup.vmprep.plugins.module_utils import _readiness
+from ansible_collections.azbackup.vmprep.plugins.module_utils import _discovery, _readiness
 
 
 def main_logic(module):
     _readiness.validate(module.params)  # bad input fails before any request
-    reader = _readiness.Reader(module.clients, module.params["max_concurrency"])
+    reader = _discovery.Reader(module.clients, module.params["max_concurrency"])
     report = _readiness.build_report(reader, module.params)
     module.exit(changed=False, **report)
 

@@ -533,3 +533,22 @@ def test_assess_gives_readiness_per_vm_for_host_variables():
     assert list(got) == [estate.vms[0]["id"].lower()]
     verdict = got[estate.vms[0]["id"].lower()]
     assert verdict["result"] == "fail" and [c["check"] for c in verdict["checks"]] == ["region", "route"]
+
+
+def test_instance_view_get_denied_keeps_the_vm():
+    class NoViews(CannedReader):
+        def instance_view(self, vm):
+            self._count("instance_view", vm["name"])
+            raise Denied("Microsoft.Compute/virtualMachines/instanceView/read", vm["id"] + "/instanceView")
+
+    reader = NoViews(nsg_estate(), expand=False)
+    estate = d.discover(None, {"resource_groups": [RG]}, 8, need=("network", "views"), reader=reader)
+    assert len(estate.vms) == 4 and estate.views == {}
+    assert len(estate.unreadable) == 4
+    assert {u["permission"] for u in estate.unreadable} == {"Microsoft.Compute/virtualMachines/instanceView/read"}
+    assert hv(estate, "vm-nic")["azure_power_state"] == "unknown"
+    assert hv(estate, "vm-nic")["azure_agent"]["status"] == "unknown"
+    assert hv(estate, "vm-nic")["azure_unreadable"][0]["scope"].endswith("/virtualMachines/vm-nic/instanceView")
+    facts = estate.facts(next(v for v in estate.vms if v["name"] == "vm-nic"))
+    got = {c["check"]: c["result"] for c in r.run_checks(facts, {"vaults": [], "all_vaults": []}, ["agent", "power_state", "disks"])}
+    assert got == {"agent": "unknown", "power_state": "unknown", "disks": "pass"}
