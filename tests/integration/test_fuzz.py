@@ -91,6 +91,17 @@ MODULE_CASES = {
         "invalid": [("resource_group", BAD_GROUP), ("name", BAD_VAULT_NAME),
                     ("tags", st.sampled_from([[":v"], [""], [":"]]))],
     },
+    "vm_info": {
+        "valid": {"resource_groups": ["rg-fuzz"]},
+        "invalid": [
+            ("resource_groups", BAD_GROUP.map(lambda s: [s])),
+            ("exclude_resource_groups", BAD_GROUP.map(lambda s: [s])),
+            ("names", st.just([""])),
+            ("tags", st.sampled_from([{"env": []}, {"": "x"}, {"env": None}, {"env": {"a": "b"}}, {"env": True}])),
+            ("exclude_tags", st.sampled_from([{"env": []}, {"": "x"}])),
+            ("max_concurrency", st.one_of(st.integers(max_value=0), st.integers(min_value=65))),
+        ],
+    },
     "backup_readiness_info": {
         "valid": {"resource_group": "rg-fuzz"},
         "invalid": [

@@ -20,6 +20,7 @@ CALLS = {
     "recovery_vault": {"name": "rsv-secrets", "resource_group": "rg-secrets", "location": "westeurope"},
     "recovery_vault_info": {"resource_group": "rg-secrets"},
     "backup_readiness_info": {"resource_group": "rg-secrets"},
+    "vm_info": {"resource_groups": ["rg-secrets"]},
     "nsg_rule": {"resource_group": "rg-secrets", "security_group": "nsg-secrets", "name": "AllowBackup",
                  "direction": "Outbound", "access": "Allow", "protocol": "Tcp", "priority": 300,
                  "source_address_prefixes": ["*"], "destination_address_prefixes": ["AzureBackup"], "destination_port_ranges": ["443"]},
