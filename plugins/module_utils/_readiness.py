@@ -5,9 +5,10 @@
 
 Two halves:
 * pure functions: one per check, each taking the facts of one VM and returning
-  {check, result: pass|warn|fail, reason (one line), remedy};
-* `gather()`: reads everything the checks need with list calls (per resource group or per subscription) plus at
-  most one instance-view GET per VM where no list call carried the instance view, concurrently and bounded.
+  {check, result: pass|warn|unknown|fail, reason (one line), remedy};
+* `build_report()`: reads everything the checks need through _discovery.discover() (list calls per subscription or
+  per resource group, at most one instance-view GET per VM where no list call carried the instance view,
+  concurrently and bounded; a denied read makes the checks that needed it 'unknown', never the run fail).
 
 Private to the collection: the leading underscore means no compatibility promise.
 """
@@ -17,9 +18,31 @@ from __future__ import annotations
 import fnmatch
 import ipaddress
 import re
-import threading
-from concurrent.futures import ThreadPoolExecutor
 
+# The reading of Azure lives in _discovery; these names stay importable from here for the code that used them.
+from ansible_collections.azbackup.vmprep.plugins.module_utils._discovery import (  # noqa: F401 pylint: disable=unused-import
+    COMPUTE_API,
+    INSTANCE_VIEW,
+    NETWORK_API,
+    READS,
+    VAULTS_API,
+    Estate,
+    Reader,
+    _index,
+    discover,
+    instance_view_path,
+    list_path,
+    name_matches,
+    os_type,
+    parse_id,
+    power_state,
+    props,
+    provision_vm_agent,
+    provisioning_state,
+    statuses,
+    unknown_reason,
+    vm_facts,
+)
 from ansible_collections.azbackup.vmprep.plugins.module_utils._errors import AzbError
 from ansible_collections.azbackup.vmprep.plugins.module_utils._nsg import PORT_MAX, parse_port, parse_prefix
 from ansible_collections.azbackup.vmprep.plugins.module_utils._validate import (
@@ -29,8 +52,12 @@ from ansible_collections.azbackup.vmprep.plugins.module_utils._validate import (
 )
 from ansible_collections.azbackup.vmprep.plugins.module_utils._vault import validate_name as validate_vault_name
 
-CHECKS = ("agent", "backup_extension", "power_state", "region", "disks", "os", "network_config", "outbound")
-RESULTS = ("pass", "warn", "fail")  # in order of severity
+CHECKS = ("agent", "backup_extension", "power_state", "region", "disks", "os", "network_config", "outbound", "route",
+          "outbound_path")
+RESULTS = ("pass", "warn", "unknown", "fail")  # in order of severity
+NETWORK_CHECKS = ("network_config", "outbound", "route", "outbound_path")
+# The endpoints Azure VM Backup reaches over TCP 443, as NSG service tags (Storage is regional: Storage.<region>).
+BACKUP_SERVICES = ("Storage", "AzureBackup")
 DEFAULT_MIN_AGENT = {"linux": "2.2.53.1", "windows": "2.7.41491.1010"}
 # Azure Backup supports Azure VMs with up to 32 data disks (support matrix for Azure VM backups, "VM storage support").
 DEFAULT_MAX_DATA_DISKS = 32
@@ -52,25 +79,11 @@ def one_line(text, limit=300):
 
 
 def worst(outcomes):
-    """The most severe of pass/warn/fail (pass for none)."""
+    """The most severe of pass/warn/unknown/fail (pass for none)."""
     level = 0
     for outcome in outcomes:
         level = max(level, RESULTS.index(outcome))
     return RESULTS[level]
-
-
-def parse_id(resource_id):
-    """{'subscription', 'resource_group', 'name', 'type'} of an ARM resource id, by azure-mgmt-core's parse_resource_id.
-
-    'name' is the name of the last resource (a subnet's, for a subnet id), 'type' its 'namespace/type'; absent parts
-    are ''.
-    """
-    from azure.mgmt.core.tools import parse_resource_id
-
-    parts = parse_resource_id(resource_id or "")
-    kind = "/".join(p for p in (parts.get("resource_namespace"), parts.get("resource_type")) if p)
-    return {"subscription": parts.get("subscription") or "", "resource_group": parts.get("resource_group") or "",
-            "name": parts.get("resource_name") or parts.get("name") or "", "type": kind}
 
 
 def version_tuple(text):
@@ -79,60 +92,6 @@ def version_tuple(text):
     if not _VERSION.match(text):
         return None
     return tuple(int(p) for p in text.split("."))
-
-
-def props(resource):
-    return (resource or {}).get("properties") or {}
-
-
-def statuses(obj):
-    return (obj or {}).get("statuses") or []
-
-
-# ---- facts of one VM ----------------------------------------------------------------------------
-
-def power_state(view):
-    """'running', 'deallocated', 'stopped', 'starting', ... from the instance view; 'unknown' without one."""
-    for status in statuses(view):
-        code = (status.get("code") or "").lower()
-        if code.startswith("powerstate/"):
-            return code.split("/", 1)[1]
-    return "unknown"
-
-
-def provisioning_state(vm, view):
-    for status in statuses(view):
-        code = (status.get("code") or "").lower()
-        if code.startswith("provisioningstate/"):
-            return code.split("/")[1]
-    return (props(vm).get("provisioningState") or "").lower()
-
-
-def os_type(vm, view=None):
-    """'windows' or 'linux' ('' when nothing says)."""
-    p = props(vm)
-    value = (((p.get("storageProfile") or {}).get("osDisk") or {}).get("osType") or "").lower()
-    if value in ("windows", "linux"):
-        return value
-    profile = p.get("osProfile") or {}
-    if profile.get("windowsConfiguration"):
-        return "windows"
-    if profile.get("linuxConfiguration"):
-        return "linux"
-    name = ((view or {}).get("osName") or "").lower()
-    if name:
-        return "windows" if "windows" in name else "linux"
-    return ""
-
-
-def provision_vm_agent(vm):
-    """The VM model's provisionVMAgent (True/False), None when the model does not say."""
-    profile = props(vm).get("osProfile") or {}
-    for key in ("windowsConfiguration", "linuxConfiguration"):
-        conf = profile.get(key)
-        if isinstance(conf, dict) and "provisionVMAgent" in conf:
-            return bool(conf["provisionVMAgent"])
-    return None
 
 
 def is_proxied(vm, proxy_vms, proxy_tag):
@@ -144,13 +103,6 @@ def is_proxied(vm, proxy_vms, proxy_tag):
             if key.lower() == proxy_tag.lower() and str(value).strip().lower() not in ("", "false", "no", "0", "none"):
                 return True
     return False
-
-
-def name_matches(name, patterns):
-    if not patterns:
-        return True
-    lowered = (name or "").lower()
-    return any(fnmatch.fnmatchcase(lowered, p.lower()) for p in patterns)
 
 
 # ---- the checks ---------------------------------------------------------------------------------
@@ -242,6 +194,9 @@ def check_power_state(facts, opts):
 def check_region(facts, opts):
     check = "region"
     region = normalize_location(facts["vm"].get("location"))
+    denied = opts.get("vaults_denied")
+    if denied:
+        return result(check, "unknown", unknown_reason(denied), _grant(denied))
     chosen = [v for v in opts.get("vaults") or [] if normalize_location(v.get("location")) == region]
     if chosen:
         return result(check, "pass", "Vault %s is in the VM's region %s." % (chosen[0]["name"], region))
@@ -325,6 +280,9 @@ def check_os(facts, opts):
 
 def check_network_config(facts, opts):
     check = "network_config"
+    if facts.get("primary_nic_denied") or (facts.get("denials") and not facts["nics"] and not facts["missing_nics"]):
+        entry = facts.get("primary_nic_denied") or facts["denials"][0]
+        return result(check, "unknown", unknown_reason(entry), _grant(entry))
     if facts["missing_nics"]:
         return result(check, "fail", "NIC %s of the VM cannot be read." % parse_id(facts["missing_nics"][0])["name"],
                       "Give the identity Reader on the NIC's resource group, or repair the VM's network profile.")
@@ -430,12 +388,14 @@ def _source_matches(p, source_ip, asg_ids):
     return None if unknown else False
 
 
-def destination_coverage(p, region):
-    """'all' if the rule's destination covers Storage in `region`, 'some' if it may cover part of it, else ''."""
+def destination_coverage(p, region, service="Storage"):
+    """'all' if the rule's destination covers `service` (a service tag: Storage, AzureBackup) in `region`, 'some' if
+    it may cover part of it, else ''."""
     if p.get("destinationApplicationSecurityGroups"):
         return ""
     region = normalize_location(region)
-    tags = {"any", "internet", "storage", "storage." + region, "azurecloud", "azurecloud." + region}
+    service = service.lower()
+    tags = {"any", "internet", service, service + "." + region, "azurecloud", "azurecloud." + region}
     coverage = ""
     for kind, canonical, _text in _parsed_prefixes(p, "destination"):
         if kind == "any" or (kind == "tag" and canonical.lower() in tags) or (kind == "ip" and canonical == "0.0.0.0/0"):
@@ -453,8 +413,8 @@ def outbound_rules(nsg):
     return sorted(rules, key=lambda r: int(props(r).get("priority") or 0))
 
 
-def evaluate_nsg(nsg, region, source_ip, asg_ids=(), port=443):
-    """Walk an NSG's outbound rules in priority order for TCP `port` to Storage of `region`.
+def evaluate_nsg(nsg, region, source_ip, asg_ids=(), port=443, service="Storage"):
+    """Walk an NSG's outbound rules in priority order for TCP `port` to `service` (a service tag) of `region`.
 
     Returns (access 'Allow'|'Deny', deciding rule, [rules that deny part of the range before it]).
     """
@@ -468,7 +428,7 @@ def evaluate_nsg(nsg, region, source_ip, asg_ids=(), port=443):
         source = _source_matches(p, source_ip, asg_ids)
         if source is False:
             continue
-        coverage = destination_coverage(p, region)
+        coverage = destination_coverage(p, region, service)
         if source is None:  # a source the parser cannot read: a Deny of it may or may not hit the VM
             if coverage and (p.get("access") or "").lower() == "deny":
                 doubtful.append(rule)
@@ -486,7 +446,18 @@ def describe_rule(nsg, rule):
     return "NSG %s rule %s (priority %s)" % (nsg.get("name"), rule.get("name"), props(rule).get("priority"))
 
 
+def _grant(entry):
+    """The remedy for a read that was denied: the permission, the scope, and the role that carries it."""
+    return ("Grant the identity %s over %s (the Reader role there carries it), then run the check again."
+            % (entry["permission"], entry["scope"]))
+
+
+def _service_label(service, region):
+    return "Storage.%s" % region if service == "Storage" else service
+
+
 def check_outbound(facts, opts):
+    """TCP 443 to Storage.<region> and AzureBackup through the NSGs of the primary NIC and of its subnet."""
     check = "outbound"
     vm = facts["vm"]
     region = normalize_location(vm.get("location"))
@@ -495,41 +466,175 @@ def check_outbound(facts, opts):
     if primary is None:
         if proxied:
             return result(check, "pass", "The VM's NIC cannot be read; a proxy is declared for the VM.")
+        if facts.get("primary_nic_denied"):
+            return result(check, "unknown", unknown_reason(facts["primary_nic_denied"]),
+                          _grant(facts["primary_nic_denied"]))
         return result(check, "fail", "The VM's primary NIC cannot be read, so its outbound path is unknown.",
                       "Give the identity Reader on the NIC's resource group, or declare a proxy for the VM.")
     if facts["missing_nsgs"]:
         return result(check, "warn", "NSG %s cannot be read, so the outbound path is unknown."
                       % parse_id(facts["missing_nsgs"][0])["name"],
                       "Give the identity Reader on the NSG's resource group.")
+    unknown = [e for e in (primary.get("nsg_denied"), primary.get("subnet_denied"), primary.get("subnet_nsg_denied")) if e]
     layers = [nsg for nsg in (primary["nsg"], primary["subnet_nsg"]) if nsg]
-    if not layers:
+    if not layers and not unknown:
         return result(check, "pass", "No NSG on the NIC or its subnet: outbound TCP 443 is open.")
     allowed_by = []
     doubtful = []
-    for nsg in layers:
-        access, rule, maybe = evaluate_nsg(nsg, region, primary["ip"], primary["asgs"])
-        doubtful.extend((nsg, r) for r in maybe)
-        if access != "Allow":
-            blocker = describe_rule(nsg, rule)
-            if proxied:
-                return result(check, "pass", "%s blocks direct TCP 443 to Storage, but a proxy is declared for the VM."
-                              % blocker, "Make sure the proxy allows *.blob.core.windows.net and the Azure Backup endpoints.")
-            return result(check, "fail", "%s blocks outbound TCP 443 to Storage.%s." % (blocker, region),
-                          "Add an outbound Allow rule for TCP 443 to service tag Storage.%s (and AzureBackup, "
-                          "AzureActiveDirectory) with a priority below %s (azbackup.vmprep.nsg_rule), or declare a "
-                          "proxy for the VM." % (region, props(rule).get("priority") if rule else 4096))
-        allowed_by.append(describe_rule(nsg, rule))
+    blocked = []  # (service, nsg, rule)
+    for service in BACKUP_SERVICES:
+        for nsg in layers:
+            access, rule, maybe = evaluate_nsg(nsg, region, primary["ip"], primary["asgs"], service=service)
+            doubtful.extend((service, nsg, r) for r in maybe if (nsg, r) not in [(n, x) for _s, n, x in doubtful])
+            if access != "Allow":
+                blocked.append((service, nsg, rule))
+                break
+            text = describe_rule(nsg, rule)
+            if text not in allowed_by:
+                allowed_by.append(text)
+    if blocked:
+        parts = []
+        for service, nsg, rule in blocked:
+            label = _service_label(service, region)
+            text = describe_rule(nsg, rule)
+            if parts and parts[-1][0] == text:
+                parts[-1][1].append(label)
+            else:
+                parts.append((text, [label]))
+        blocker = "; ".join("%s blocks outbound TCP 443 to %s" % (text, " and ".join(labels)) for text, labels in parts)
+        if proxied:
+            return result(check, "pass", "%s, but a proxy is declared for the VM." % blocker,
+                          "Make sure the proxy allows *.blob.core.windows.net and the Azure Backup endpoints.")
+        lowest = min(int(props(rule).get("priority") or 4096) if rule else 4096 for _s, _n, rule in blocked)
+        return result(check, "fail", "%s." % blocker,
+                      "Add outbound Allow rules for TCP 443 to service tags Storage.%s and AzureBackup (and "
+                      "AzureActiveDirectory) with a priority below %s on NSG %s (azbackup.vmprep.nsg_rule), or "
+                      "declare a proxy for the VM." % (region, lowest, blocked[0][1].get("name")))
+    if unknown:
+        if proxied:
+            return result(check, "pass", "%s; a proxy is declared for the VM." % unknown_reason(unknown[0]))
+        return result(check, "unknown", unknown_reason(unknown[0]), _grant(unknown[0]))
     if doubtful and not proxied:
-        nsg, rule = doubtful[0]
-        if destination_coverage(props(rule), region) == "all":
-            return result(check, "warn", "%s denies TCP 443 to Storage from %s, a source that cannot be read as an "
-                          "address range; it may include the VM." % (describe_rule(nsg, rule),
+        service, nsg, rule = doubtful[0]
+        label = _service_label(service, region)
+        if destination_coverage(props(rule), region, service) == "all":
+            return result(check, "warn", "%s denies TCP 443 to %s from %s, a source that cannot be read as an "
+                          "address range; it may include the VM." % (describe_rule(nsg, rule), label,
                                                                      ", ".join(_prefixes(props(rule), "source"))),
                           "Correct the rule's source to a valid CIDR (such as 10.0.0.0/24) or a service tag.")
-        return result(check, "warn", "%s denies TCP 443 to %s, which may include Storage addresses."
-                      % (describe_rule(nsg, rule), ", ".join(_prefixes(props(rule), "destination"))),
-                      "Compare the range with the Storage.%s service tag (azbackup.vmprep.service_tags_info)." % region)
-    return result(check, "pass", "Outbound TCP 443 to Storage is allowed by %s." % " and ".join(allowed_by))
+        return result(check, "warn", "%s denies TCP 443 to %s, which may include %s addresses."
+                      % (describe_rule(nsg, rule), ", ".join(_prefixes(props(rule), "destination")), label),
+                      "Compare the range with the %s service tag (azbackup.vmprep.service_tags_info)." % label)
+    return result(check, "pass", "Outbound TCP 443 to Storage.%s and AzureBackup is allowed by %s."
+                  % (region, " and ".join(allowed_by)))
+
+
+def _route_name(route):
+    return (route or {}).get("name") or "(unnamed)"
+
+
+def check_route(facts, opts):
+    """Forced tunnelling: the route table of the primary NIC's subnet and its 0.0.0.0/0 route."""
+    check = "route"
+    route = facts["route"]
+    region = normalize_location(facts["vm"].get("location"))
+    proxied = facts["proxied"]
+    if not route["known"]:
+        if route["denied"]:
+            return result(check, "unknown", unknown_reason(route["denied"]), _grant(route["denied"]))
+        if facts["primary_nic"] is None:
+            return result(check, "warn", "The VM's primary NIC cannot be read, so its route table is unknown.",
+                          "Repair the VM's network profile, or give the identity Reader on the NIC's resource group.")
+        if route["table_id"]:
+            return result(check, "warn", "Route table %s of the VM's subnet cannot be read."
+                          % parse_id(route["table_id"])["name"],
+                          "Give the identity Reader on the route table's resource group.")
+        return result(check, "warn", "The subnet of the VM's NIC cannot be read, so its route table is unknown.",
+                      "Give the identity Reader on the virtual network's resource group.")
+    if not route["table_id"]:
+        return result(check, "pass", "No route table on the VM's subnet: 0.0.0.0/0 goes to the Internet (system route).")
+    table = route["table"]
+    name = table.get("name") or parse_id(route["table_id"])["name"]
+    if not route["forced"]:
+        if route["route"] is not None:
+            return result(check, "pass", "Route table %s sends 0.0.0.0/0 to %s (route %s)."
+                          % (name, route["hop"], _route_name(route["route"])))
+        return result(check, "pass", "Route table %s has no 0.0.0.0/0 route." % name)
+    hop = route["hop"]
+    address = props(route["route"]).get("nextHopIpAddress")
+    where = "%s%s" % (hop, " " + address if address else "")
+    said = "Route table %s sends 0.0.0.0/0 to %s (route %s)" % (name, where, _route_name(route["route"]))
+    bypass = route["bypass"]
+    if bypass["storage"] and bypass["backup"]:
+        return result(check, "pass", "%s, but routes %s and %s send Storage and AzureBackup to the Internet."
+                      % (said, _route_name(bypass["storage"]), _route_name(bypass["backup"])))
+    rg = parse_id(route["table_id"])["resource_group"]
+    missing = " and ".join(t for t, r in (("Storage.%s" % region, bypass["storage"]), ("AzureBackup", bypass["backup"]))
+                           if not r)
+    add_routes = ("add routes for the service tags %s with next hop Internet to route table %s (az network "
+                  "route-table route create -g %s --route-table-name %s -n <name> --address-prefix <tag> "
+                  "--next-hop-type Internet)" % (missing, name, rg, name))
+    if hop.lower() == "none":
+        if proxied:
+            return result(check, "warn", "%s: traffic to the Internet is dropped; a proxy is declared for the VM, "
+                          "and must be reachable inside the virtual network." % said,
+                          "Make sure the proxy is inside the virtual network or its peerings, or %s." % add_routes)
+        return result(check, "fail", "%s: traffic to Storage and AzureBackup is dropped." % said,
+                      "Point 0.0.0.0/0 at a firewall that allows TCP 443 to Storage.%s and AzureBackup, or %s."
+                      % (region, add_routes))
+    if proxied:
+        return result(check, "pass", "%s; a proxy is declared for the VM." % said,
+                      "Make sure the proxy allows *.blob.core.windows.net and the Azure Backup endpoints.")
+    return result(check, "warn", "%s: the appliance must allow TCP 443 to Storage.%s and AzureBackup." % (said, region),
+                  "Allow TCP 443 to the Storage.%s and AzureBackup service tags on the appliance (on Azure Firewall: "
+                  "a network rule with those service tags, or the AzureBackup FQDN tag), or %s." % (region, add_routes))
+
+
+def check_outbound_path(facts, opts):
+    """The subnet's way out to the Internet: NAT gateway, public IP, load-balancer outbound rule, default outbound
+    access, or none (a private subnet)."""
+    check = "outbound_path"
+    path = facts["outbound_path"]
+    proxied = facts["proxied"]
+    kind = path["path"]
+    if kind == "unknown":
+        if path["denied"]:
+            return result(check, "unknown", unknown_reason(path["denied"]), _grant(path["denied"]))
+        return result(check, "warn", "%s The outbound path is unknown." % path["reason"],
+                      "Repair the VM's network profile, or give the identity Reader on the network's resource groups.")
+    subnet = parse_id(facts["primary_nic"]["subnet_id"]) if facts["primary_nic"] else {"name": "", "resource_group": ""}
+    vnet = (facts["primary_nic"]["subnet_id"].split("/virtualnetworks/", 1)[-1].split("/", 1)[0]
+            if facts["primary_nic"] else "")
+    attach = ("Attach a NAT gateway to subnet %s (az network vnet subnet update -g %s --vnet-name %s -n %s "
+              "--nat-gateway <name>), give the VM a public IP, or route 0.0.0.0/0 through a firewall that allows "
+              "Storage and AzureBackup" % (subnet["name"], subnet["resource_group"], vnet, subnet["name"]))
+    route = facts["route"]
+    if kind == "forced_tunnelling":
+        bypass = route["bypass"]
+        if (bypass["storage"] or bypass["backup"]) and path["internet_path"] == "none" and not proxied:
+            return result(check, "fail", "Routes of %s send Storage or AzureBackup to the Internet, but subnet %s "
+                          "has no outbound path (no NAT gateway, public IP, load-balancer outbound rule or default "
+                          "outbound access)." % ((route["table"] or {}).get("name"), subnet["name"]),
+                          attach + ".")
+        return result(check, "pass", "%s The route check judges the next hop." % path["reason"])
+    if kind == "nat_gateway":
+        nat = path.get("nat_gateway")
+        if nat is not None and not (props(nat).get("publicIpAddresses") or props(nat).get("publicIpPrefixes")):
+            return result(check, "fail", "NAT gateway %s of subnet %s has no public IP address or prefix: no "
+                          "outbound connection can leave." % (nat.get("name"), subnet["name"]),
+                          "Add a Standard public IP to NAT gateway %s (az network nat gateway update -g %s -n %s "
+                          "--public-ip-addresses <ip>)." % (nat.get("name"), parse_id(nat.get("id"))["resource_group"],
+                                                            nat.get("name")))
+        return result(check, "pass", path["reason"])
+    if kind in ("public_ip", "load_balancer"):
+        return result(check, "pass", path["reason"])
+    if kind == "default_outbound_access":
+        return result(check, "pass", "%s Azure retires default outbound access for new virtual networks; an explicit "
+                      "path (NAT gateway) is recommended." % path["reason"])
+    if proxied:
+        return result(check, "pass", "%s A proxy is declared for the VM." % path["reason"],
+                      "Make sure the proxy is reachable inside the virtual network.")
+    return result(check, "fail", path["reason"], attach + ", or declare a proxy for the VM.")
 
 
 CHECK_FUNCTIONS = {
@@ -541,59 +646,12 @@ CHECK_FUNCTIONS = {
     "os": check_os,
     "network_config": check_network_config,
     "outbound": check_outbound,
+    "route": check_route,
+    "outbound_path": check_outbound_path,
 }
 
 
 # ---- facts, report, summary ---------------------------------------------------------------------
-
-def _index(resources):
-    return {(r.get("id") or "").lower(): r for r in resources or [] if r.get("id")}
-
-
-def vm_facts(vm, view, nic_index, subnet_index, nsg_index, proxied=False):
-    """Everything the checks need about one VM, joined from the list answers (all lookups by lower-case id)."""
-    nics, missing_nics, missing_nsgs = [], [], []
-    refs = (props(vm).get("networkProfile") or {}).get("networkInterfaces") or []
-    marked = [r for r in refs if (r.get("properties") or {}).get("primary") or r.get("primary")]
-    primary_ref = (marked or refs or [{}])[0]
-    primary = None
-    for ref in refs:
-        nic = nic_index.get((ref.get("id") or "").lower())
-        if nic is None:
-            missing_nics.append(ref.get("id"))
-            continue
-        nsg_id = ((props(nic).get("networkSecurityGroup") or {}).get("id") or "").lower()
-        configs = props(nic).get("ipConfigurations") or []
-        config = next((c for c in configs if props(c).get("primary")), configs[0] if configs else {})
-        subnet_id = ((props(config).get("subnet") or {}).get("id") or "").lower()
-        subnet = subnet_index.get(subnet_id)
-        subnet_nsg_id = ((props(subnet).get("networkSecurityGroup") or {}).get("id") or "").lower()
-        entry = {
-            "nic": nic,
-            "nsg": nsg_index.get(nsg_id) if nsg_id else None,
-            "subnet_nsg": nsg_index.get(subnet_nsg_id) if subnet_nsg_id else None,
-            "ip": props(config).get("privateIPAddress"),
-            "asgs": {(g.get("id") or "").lower() for g in props(config).get("applicationSecurityGroups") or []},
-        }
-        for nid in (nsg_id, subnet_nsg_id):
-            if nid and nid not in nsg_index:
-                missing_nsgs.append(nid)
-        nics.append(entry)
-        if ref is primary_ref:
-            primary = entry
-    return {
-        "vm": vm,
-        "view": view,
-        "power_state": power_state(view),
-        "provisioning_state": provisioning_state(vm, view),
-        "os_type": os_type(vm, view),
-        "nics": nics,
-        "primary_nic": primary,
-        "missing_nics": missing_nics,
-        "missing_nsgs": missing_nsgs,
-        "proxied": proxied,
-    }
-
 
 def run_checks(facts, opts, checks=CHECKS):
     out = []
@@ -625,8 +683,8 @@ def vm_report(facts, opts, checks=CHECKS):
 
 
 def summarize(reports, checks=CHECKS):
-    summary = {"vms": len(reports), "pass": 0, "warn": 0, "fail": 0,
-               "checks": {name: {"pass": 0, "warn": 0, "fail": 0} for name in checks}}
+    summary = {"vms": len(reports), "pass": 0, "warn": 0, "unknown": 0, "fail": 0,
+               "checks": {name: {"pass": 0, "warn": 0, "unknown": 0, "fail": 0} for name in checks}}
     for report in reports:
         summary[report["result"]] += 1
         for item in report["checks"]:
@@ -672,6 +730,9 @@ def validate(params):
     if not 1 <= concurrency <= 64:
         raise AzbError("max_concurrency must be between 1 and 64; got %d." % concurrency)
     checks = params.get("checks") or list(CHECKS)
+    bad = [c for c in checks if c not in CHECKS]
+    if bad:
+        raise AzbError("checks: unknown check '%s'; choose from %s." % (bad[0], ", ".join(CHECKS)))
     return {
         "resource_group": rg,
         "names": list(params.get("names") or []),
@@ -703,246 +764,25 @@ def select_vaults(all_vaults, opts):
     return list(all_vaults)
 
 
-# ---- reading Azure ------------------------------------------------------------------------------
-
-# Everything the readiness reads, in one table: provider namespace, resource type, api-version, and whether it is
-# listed per resource group as well as per subscription. The requests are built here (paths by azure-mgmt-core's
-# resource_id) and sent through azure-mgmt-core's public ARMPipelineClient with the collection's credential and retry
-# policy. No SDK operation, model or private request builder is used, so no SDK release can rename them away; the
-# answers are read as JSON, because turning thousands of VMs into SDK models and back costs more time than the
-# requests themselves. The api-versions are those whose specs the collection is tested against (the sandbox checks
-# every request against them).
-COMPUTE_API = "2026-04-01"
-NETWORK_API = "2025-07-01"
-VAULTS_API = "2026-11-01"
-READS = {
-    # kind: (namespace, resource type, api-version, listed per resource group)
-    "vms": ("Microsoft.Compute", "virtualMachines", COMPUTE_API, True),
-    "nics": ("Microsoft.Network", "networkInterfaces", NETWORK_API, True),
-    "nsgs": ("Microsoft.Network", "networkSecurityGroups", NETWORK_API, True),
-    "vnets": ("Microsoft.Network", "virtualNetworks", NETWORK_API, True),
-    "vaults": ("Microsoft.RecoveryServices", "vaults", VAULTS_API, False),
-}
-INSTANCE_VIEW = "instanceView"  # child path of a VM, api-version of "vms"
-
-
-def list_path(kind, subscription_id, rg=None):
-    """'/subscriptions/{sub}[/resourceGroups/{rg}]/providers/{namespace}/{type}' of a list in READS."""
-    from azure.mgmt.core.tools import resource_id
-
-    namespace, kind_type, _version, by_group = READS[kind]
-    if rg and not by_group:
-        raise ValueError("%s are listed per subscription only" % kind)
-    return resource_id(subscription=subscription_id, resource_group=rg or None, namespace=namespace) + "/" + kind_type
-
-
-def instance_view_path(subscription_id, rg, vm_name):
-    from azure.mgmt.core.tools import resource_id
-
-    namespace, kind_type, _version, _by_group = READS["vms"]
-    return resource_id(subscription=subscription_id, resource_group=rg, namespace=namespace, type=kind_type,
-                       name=vm_name) + "/" + INSTANCE_VIEW
-
-
-def _raise_for(response):
-    """The SDK's exception for an ARM error answer (what its operations raise)."""
-    from azure.core.exceptions import (ClientAuthenticationError, HttpResponseError, ResourceExistsError,
-                                       ResourceNotFoundError, map_error)
-    from azure.mgmt.core.exceptions import ARMErrorFormat
-
-    map_error(status_code=response.status_code, response=response,
-              error_map={401: ClientAuthenticationError, 404: ResourceNotFoundError, 409: ResourceExistsError})
-    raise HttpResponseError(response=response, error_format=ARMErrorFormat)
-
-
-def _with_api_version(url, version):
-    """A nextLink as ARM gives it; the api-version added when the link lacks one."""
-    from urllib.parse import parse_qsl, urlparse
-
-    if any(k.lower() == "api-version" for k, _v in parse_qsl(urlparse(url).query)):
-        return url
-    return url + ("&" if "?" in url else "?") + "api-version=" + version
-
-
-class Reader(object):
-    """The ARM reads of one run: list pages and per-VM GETs, counted, with a bounded pool of threads.
-
-    Every request goes through one ARMPipelineClient (authentication, retries on 429/5xx honouring Retry-After, user
-    agent), built once by warm() before the threads share it.
-    """
-
-    def __init__(self, clients, max_concurrency=16):
-        self.clients = clients
-        self.max_concurrency = max_concurrency
-        self._lock = threading.Lock()
-        self._pipeline = None
-        self.requests = 0
-
-    def _hook(self, response):
-        with self._lock:
-            self.requests += 1
-
-    def warm(self):
-        """Discover the cloud and build the pipeline once, before threads share it."""
-        if self._pipeline is None:
-            self._pipeline = self.clients.arm_pipeline()
-        return self._pipeline
-
-    def _get(self, url, version, **query):
-        from azure.core.rest import HttpRequest
-
-        params = {"api-version": version} if version else {}
-        params.update(query)
-        if not url.startswith("https://") and not url.startswith("http://"):
-            url = self.clients.cloud.resource_manager + url
-        response = self.warm().send_request(HttpRequest("GET", url, params=params), raw_response_hook=self._hook)
-        if response.status_code != 200:
-            _raise_for(response)
-        return response.json()
-
-    def _pages(self, path, version, **query):
-        items = []
-        body = self._get(path, version, **query) or {}
-        while True:
-            items.extend(body.get("value") or [])
-            link = body.get("nextLink")
-            if not link:
-                return items
-            body = self._get(_with_api_version(link, version), None) or {}
-
-    def list(self, kind, rg=None, **query):
-        """Every item of a list (all its pages), of one resource group or of the subscription."""
-        return self._pages(list_path(kind, self.clients.subscription_id, rg), READS[kind][2], **query)
-
-    def map(self, func, items):
-        items = list(items)
-        if len(items) <= 1 or self.max_concurrency <= 1:
-            return [func(i) for i in items]
-        if self.clients is not None:  # (unit tests run the gathering with canned answers and no clients)
-            self.clients.warm_up()
-        with ThreadPoolExecutor(max_workers=min(self.max_concurrency, len(items))) as pool:
-            return list(pool.map(func, items))
-
-    def vms(self, rg=None):
-        return self.list("vms", rg)
-
-    def status_views(self):
-        """Instance views of every VM of the subscription from ListAll?statusOnly=true: {vm id: view}."""
-        out = {}
-        for vm in self.list("vms", statusOnly="true"):
-            view = props(vm).get("instanceView")
-            if vm.get("id") and view:
-                out[vm["id"].lower()] = view
-        return out
-
-    def instance_view(self, vm):
-        path = instance_view_path(self.clients.subscription_id, parse_id(vm.get("id"))["resource_group"], vm.get("name"))
-        return self._get(path, READS["vms"][2])
-
-    def nics(self, rg=None):
-        return self.list("nics", rg)
-
-    def nsgs(self, rg=None):
-        return self.list("nsgs", rg)
-
-    def vnets(self, rg=None):
-        return self.list("vnets", rg)
-
-    def vaults(self):
-        return self.list("vaults")
-
-
-def _needs_view_get(vm, view):
-    """True when the list did not carry what the checks read from the instance view of a VM that may be running."""
-    if view is None:
-        return True
-    if view.get("vmAgent"):
-        return False
-    # A stopped or deallocated VM has no agent to report: a GET would not say more.
-    return power_state(view) in ("running", "unknown", "starting")
-
-
-def _groups(ids):
-    return sorted({parse_id(i)["resource_group"].lower() for i in ids if i and parse_id(i)["resource_group"]})
-
-
-def _gone(exc):
-    return getattr(exc, "status_code", None) == 404 or type(exc).__name__ == "ResourceNotFoundError"
-
-
-def gather(reader, opts):
-    """Read every fact the checks need. Returns (vms, views, nics, vnets, nsgs, all_vaults)."""
-    rg = opts["resource_group"]
-    subscription_wide = rg is None
-    reader.warm()
-    tasks = {"vms": lambda: reader.vms(rg), "vaults": reader.vaults}
-    if subscription_wide:
-        tasks.update(views=_status_views_or_none(reader), nics=reader.nics, nsgs=reader.nsgs, vnets=reader.vnets)
-    got = dict(zip(tasks, reader.map(lambda f: f(), tasks.values()), strict=True))
-    vms = [vm for vm in got["vms"] if name_matches(vm.get("name"), opts["names"])]
-    views = got.get("views") or {}
-
-    def view_of(vm):
-        view = views.get((vm.get("id") or "").lower())
-        if not _needs_view_get(vm, view):
-            return view
-        try:
-            return reader.instance_view(vm)
-        except Exception as exc:  # pylint: disable=broad-except
-            if _gone(exc):  # deleted between the list and the GET
-                return view
-            raise
-
-    if subscription_wide:
-        view_list = reader.map(view_of, vms)
-        nics, nsgs, vnets = got["nics"], got["nsgs"], got["vnets"]
-    else:
-        # One resource group: list NICs in every group the VMs' NICs live in, and read the instance views (one GET
-        # per VM) in the same pool; then VNets and NSGs of the groups the NICs point at.
-        nic_ids = [r.get("id") for vm in vms for r in (props(vm).get("networkProfile") or {}).get("networkInterfaces") or []]
-        jobs = [("view", vm) for vm in vms] + [("nics", g) for g in _groups(nic_ids)]
-        answers = reader.map(lambda job: view_of(job[1]) if job[0] == "view" else reader.nics(job[1]), jobs)
-        view_list = answers[: len(vms)]
-        nics = [n for page in answers[len(vms):] for n in page]
-        subnet_ids = [(props(c).get("subnet") or {}).get("id") for n in nics for c in props(n).get("ipConfigurations") or []]
-        nsg_ids = [(props(n).get("networkSecurityGroup") or {}).get("id") for n in nics]
-        vnet_groups = _groups(subnet_ids)
-        nsg_groups = _groups(nsg_ids)
-        jobs = [("vnets", g) for g in vnet_groups] + [("nsgs", g) for g in nsg_groups]
-        answers = reader.map(lambda job: reader.vnets(job[1]) if job[0] == "vnets" else reader.nsgs(job[1]), jobs)
-        vnets = [v for page in answers[: len(vnet_groups)] for v in page]
-        nsgs = [n for page in answers[len(vnet_groups):] for n in page]
-        subnet_nsg_ids = [(props(s).get("networkSecurityGroup") or {}).get("id") for v in vnets for s in props(v).get("subnets") or []]
-        more = [g for g in _groups(subnet_nsg_ids) if g not in nsg_groups]
-        nsgs += [n for page in reader.map(reader.nsgs, more) for n in page]
-    return vms, view_list, nics, vnets, nsgs, got["vaults"]
-
-
-def _status_views_or_none(reader):
-    def read():
-        try:
-            return reader.status_views()
-        except Exception as exc:  # pylint: disable=broad-except
-            # A cloud without statusOnly (Azure Stack Hub, older api-versions) answers 400: read per VM instead.
-            if getattr(exc, "status_code", None) in (400, 404, 405):
-                return {}
-            raise
-    return read
 
 
 def build_report(reader, params):
-    """The module's result: {'vms': [...], 'summary': {...}, 'requests': n}."""
+    """The module's result: {'vms': [...], 'summary': {...}, 'vaults': [...], 'unreadable': [...], 'requests': n}."""
     opts = validate(params)
-    vms, views, nics, vnets, nsgs, all_vaults = gather(reader, opts)
-    opts["all_vaults"] = all_vaults
-    opts["vaults"] = select_vaults(all_vaults, opts)
-    nic_index = _index(nics)
-    nsg_index = _index(nsgs)
-    subnet_index = _index(s for v in vnets for s in props(v).get("subnets") or [])
+    need = ["views"]
+    if any(c in NETWORK_CHECKS for c in opts["checks"]):
+        need.append("network")
+    if "region" in opts["checks"] or opts["vault_names"]:
+        need.append("vaults")
+    scope = {"resource_groups": [opts["resource_group"]] if opts["resource_group"] else None, "names": opts["names"]}
+    estate = discover(None, scope, opts["max_concurrency"], need=tuple(need), reader=reader, public_ips=False)
+    denied = estate.vaults_denied()
+    opts["vaults_denied"] = denied
+    opts["all_vaults"] = estate.vaults or []
+    opts["vaults"] = [] if denied or estate.vaults is None else select_vaults(estate.vaults, opts)
     reports = []
-    for vm, view in zip(vms, views, strict=True):
-        facts = vm_facts(vm, view, nic_index, subnet_index, nsg_index,
-                         proxied=is_proxied(vm, opts["proxy_vms"], opts["proxy_tag"]))
+    for vm in estate.vms:
+        facts = estate.facts(vm, proxied=is_proxied(vm, opts["proxy_vms"], opts["proxy_tag"]))
         reports.append(vm_report(facts, opts, opts["checks"]))
     reports.sort(key=lambda r: ((r["resource_group"] or "").lower(), (r["name"] or "").lower()))
     return {
@@ -950,5 +790,6 @@ def build_report(reader, params):
         "summary": summarize(reports, opts["checks"]),
         "vaults": [{"name": v.get("name"), "resource_group": parse_id(v.get("id"))["resource_group"],
                     "location": normalize_location(v.get("location"))} for v in opts["vaults"]],
+        "unreadable": list(estate.unreadable),
         "requests": reader.requests,
     }

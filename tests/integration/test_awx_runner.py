@@ -1,7 +1,9 @@
 """The main playbook run the way AWX / Automation Platform runs a job template: ansible-runner with a private data
 directory holding the project (a checkout of this repository), the inventory, the environment variables that the
 stock "Microsoft Azure Resource Manager" credential injects, and the survey's answers as extra variables.
-Against the sandbox, twice (the second run changes nothing), plus two job slices at once."""
+Against the sandbox, twice (the second run changes nothing), plus two job slices at once, plus a job whose inventory
+is the collection's azure_vms plugin configuration sourced from the project (an inventory source "Sourced from a
+Project")."""
 
 import json
 import os
@@ -25,13 +27,16 @@ def survey_answers():
     return {q["variable"]: q.get("default") for q in spec["spec"] if q.get("default") not in (None, "")}
 
 
-def private_data_dir(tmp_path, sandbox, collections_path, extravars, hosts):
+def private_data_dir(tmp_path, sandbox, collections_path, extravars, hosts, plugin_config=None):
     pdd = tmp_path / "awx-job"
     project = pdd / "project"
     # A project checkout: the playbooks of the repository, as AWX clones them.
     shutil.copytree(os.path.join(ROOT, "playbooks"), project / "playbooks")
     (pdd / "inventory").mkdir(parents=True)
     (pdd / "inventory" / "hosts.yml").write_text(yaml.safe_dump(hosts))
+    if plugin_config is not None:
+        # The inventory update of a project-sourced source runs the plugin with the same injected environment.
+        (pdd / "inventory" / "backup.azure_vms.yml").write_text(yaml.safe_dump(plugin_config))
     (pdd / "env").mkdir()
     # The credential type injects exactly these variables.
     envvars = {
@@ -119,6 +124,32 @@ def test_job_slices_at_once(estate, collections_path, tmp_path):
     assert len(results) == len(slices)
     assert_prepared(sandbox)
     print("slicing: %d slices at once converged: one vault per region, every NSG rule present" % len(slices))
+
+
+def test_main_playbook_with_the_azure_vms_inventory(estate, collections_path, tmp_path):
+    """The done-when line: an ansible-runner job of the main playbook whose inventory source is the collection's
+    azure_vms plugin (no static VM list): vault regions come from the plugin's azure_location host variables."""
+    sandbox = estate
+    extravars = dict(survey_answers(), azbackup_report_dir=str(tmp_path / "reports"))
+    localhost_only = {"all": {"hosts": {"localhost": {"ansible_connection": "local"}}}}
+    # The guest groups stay empty: the sandbox's VMs cannot be logged into (inventories/azure/backup.azure_vms.yml
+    # shows the groups a real estate uses).
+    plugin_config = {"plugin": "azbackup.vmprep.azure_vms", "readiness": True,
+                     "keyed_groups": [{"prefix": "role", "key": "azure_tags.role | default('none')"}]}
+    pdd = private_data_dir(tmp_path, sandbox, collections_path, extravars, localhost_only, plugin_config)
+    first = run_job(pdd, "plugin-job-1")
+    assert first.status == "successful" and first.rc == 0, first.stdout.read()[-4000:]
+    # Every VM of the subscription was a host of the job, from the plugin.
+    seen = set(first.stats["ok"])
+    assert {"vm-proxy-weu", "vm-web-weu-01", "vm-sql-weu-01", "vm-app-weu-02", "vm-app-neu-01", "vm-win-neu-01",
+            "vm-legacy-neu-01"} <= seen, first.stats
+    assert first.stats["changed"].get("localhost", 0) > 0
+    second = run_job(pdd, "plugin-job-2")
+    assert second.status == "successful", second.stdout.read()[-4000:]
+    assert second.stats["changed"].get("localhost", 0) == 0, second.stats
+    assert_prepared(sandbox)
+    for event in first.events:
+        assert sandbox.client_secret not in json.dumps(event)
 
 
 def assert_prepared(sandbox):

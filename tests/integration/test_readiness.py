@@ -66,12 +66,13 @@ def test_resource_group_scope_request_plan(run, loaded):
     per_vm = [r for r in reads if r["path"].lower().endswith("/instanceview")]
     lists = [r for r in reads if not r["path"].lower().endswith("/instanceview")]
     assert len(per_vm) == n_vms and len({r["path"].lower() for r in per_vm}) == n_vms
-    # VMs, NICs (2 groups), VNets (1), NSGs (2 groups), vaults: lists only, no GET of a single NIC/NSG/VNet.
+    # VMs, NICs (2 groups), VNets (1), NSGs (2 groups), vaults, and the load balancers of the group whose backend
+    # pool decides a VM's outbound path: lists only, no GET of a single NIC/NSG/VNet.
     paths = sorted(r["path"].lower().rsplit("/providers/", 1)[-1] for r in lists)
     assert paths == sorted(["microsoft.compute/virtualmachines", "microsoft.network/networkinterfaces",
                             "microsoft.network/networkinterfaces", "microsoft.network/virtualnetworks",
                             "microsoft.network/networksecuritygroups", "microsoft.network/networksecuritygroups",
-                            "microsoft.recoveryservices/vaults"]), paths
+                            "microsoft.network/loadbalancers", "microsoft.recoveryservices/vaults"]), paths
     # The module counts what it sent, retries of injected faults included.
     assert result["requests"] == len([r for r in loaded.control.requests() if r.get("kind") == "arm"])
     # Without a vault selection every vault of the subscription counts: vm-neu passes its region check.

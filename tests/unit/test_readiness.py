@@ -307,7 +307,12 @@ def test_outbound_blocking_rule_is_named():
 
 def test_outbound_priority_order_decides():
     allow = rule("AllowStorage", 200, "Allow", "Storage.WestEurope")
-    assert outbound(nic_rules=[rule("DenyAll", 300, dest="*", port="*", protocol="*"), allow])["result"] == "pass"
+    backup = rule("AllowBackup", 210, "Allow", "AzureBackup")
+    assert outbound(nic_rules=[rule("DenyAll", 300, dest="*", port="*", protocol="*"), allow, backup])["result"] == "pass"
+    # Storage alone is not enough: AzureBackup must be reachable too.
+    got = outbound(nic_rules=[rule("DenyAll", 300, dest="*", port="*", protocol="*"), allow])
+    assert got["result"] == "fail" and "DenyAll" in got["reason"] and "AzureBackup" in got["reason"]
+    assert "Storage.westeurope" not in got["reason"]
     got = outbound(nic_rules=[rule("DenyAll", 100, dest="*", port="*", protocol="*"), allow])
     assert got["result"] == "fail" and "DenyAll" in got["reason"]
     # A Storage tag of another region neither allows nor blocks this VM's path.
@@ -371,7 +376,7 @@ def test_report_worst_and_summary():
     bad = r.vm_report(facts(vm(location="eastus")), OPTS)
     summary = r.summarize([report, bad, r.vm_report(facts(), OPTS)])
     assert summary["vms"] == 3 and (summary["pass"], summary["warn"], summary["fail"]) == (1, 1, 1)
-    assert summary["checks"]["region"] == {"pass": 2, "warn": 0, "fail": 1}
+    assert summary["checks"]["region"] == {"pass": 2, "warn": 0, "unknown": 0, "fail": 1}
 
 
 def test_a_broken_check_does_not_hide_the_report():

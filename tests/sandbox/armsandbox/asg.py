@@ -30,11 +30,11 @@ def get_asg(sandbox, req, sub, rg, name):
 
 def list_asgs(sandbox, req, sub, rg):
     sandbox.require_group(sub, rg)
-    return Response(200, page(req, strip_internal(sandbox.state.list(ASG, sub, rg)), sandbox.page_size))
+    return Response(200, page(req, sandbox.state.list(ASG, sub, rg), sandbox.page_size, strip_internal))
 
 
 def list_all_asgs(sandbox, req, sub):
-    return Response(200, page(req, strip_internal(sandbox.state.list(ASG, sub)), sandbox.page_size))
+    return Response(200, page(req, sandbox.state.list(ASG, sub), sandbox.page_size, strip_internal))
 
 
 def _busy(sandbox, req, sub, rg, asg):

@@ -230,14 +230,10 @@ def authorize_subscription(req, principal, subscription):
         )
     allowed = principal.get("subscriptions")
     if allowed is not None and subscription["subscriptionId"].lower() not in {s.lower() for s in allowed}:
-        action = f"{req.method} {req.path}"
-        raise ArmError(
-            403, "AuthorizationFailed",
-            f"The client '{principal['client_id']}' with object id '{principal['object_id']}' does not have "
-            f"authorization to perform action '{action}' over scope '/subscriptions/"
-            f"{subscription['subscriptionId']}' or the scope is invalid. If access was recently granted, "
-            "please refresh your credentials.",
-        )
+        from . import deny
+
+        action, scope, _unused = deny.describe(req.method, req.path)
+        raise deny.failed(principal, action, scope)
 
 
 # ---- metadata endpoint -----------------------------------------------------------------------------

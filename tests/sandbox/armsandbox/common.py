@@ -147,10 +147,15 @@ def deep_merge(base, patch):
     return result
 
 
-def page(req, items, page_size):
-    """ARM paging: {"value": [...], "nextLink": ...} using a numeric $skiptoken."""
+def page(req, items, page_size, render=None):
+    """ARM paging: {"value": [...], "nextLink": ...} using a numeric $skiptoken.
+
+    `render` (e.g. strip_internal) is applied to the items of this page only, so a long list costs one page's
+    rendering per request, not the whole list's."""
     start = int(req.q("$skiptoken", "0") or 0)
     chunk = items[start : start + page_size]
+    if render is not None:
+        chunk = [render(item) for item in chunk]
     body = {"value": chunk}
     if start + page_size < len(items):
         extra = {k: v for k, v in req.query.items() if k.lower() not in ("api-version", "$skiptoken")}

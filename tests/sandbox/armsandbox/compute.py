@@ -64,15 +64,23 @@ def instance_view(sandbox, req, sub, rg, vm):
     return Response(200, copy.deepcopy(found["_instanceView"]))
 
 
+def _with_views(req):
+    """True when a VM list asks for the instance views: $expand=instanceView (per group and list-all, as on a
+    VM GET) or statusOnly=true (list-all)."""
+    return (req.q("$expand") or "").lower() == "instanceview" or (req.q("statusOnly") or "").lower() == "true"
+
+
 def list_vms(sandbox, req, sub, rg):
     sandbox.require_group(sub, rg)
-    return Response(200, page(req, [render(v) for v in sandbox.state.list(KIND, sub, rg)], sandbox.page_size))
+    views = _with_views(req)
+    return Response(200, page(req, sandbox.state.list(KIND, sub, rg), sandbox.page_size,
+                              lambda v: render(v, with_instance_view=views)))
 
 
 def list_all_vms(sandbox, req, sub):
-    status_only = (req.q("statusOnly") or "").lower() == "true"
-    vms = [render(v, with_instance_view=status_only) for v in sandbox.state.list(KIND, sub)]
-    return Response(200, page(req, vms, sandbox.page_size))
+    views = _with_views(req)
+    return Response(200, page(req, sandbox.state.list(KIND, sub), sandbox.page_size,
+                              lambda v: render(v, with_instance_view=views)))
 
 
 _VM = "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachines/{vm}"

@@ -12,6 +12,7 @@ import math
 import random
 import threading
 
+from . import deny
 from .common import ArmError, retry_after_headers
 
 DEFAULTS = {
@@ -35,6 +36,8 @@ DEFAULTS = {
     "nsg_busy_seconds": 0.0,
     "lost_answer_rate": 0.0,
     "lost_answer_kinds": ["drop", 500],
+    # Denied scopes: [{"scope": ARM scope, "actions": [fnmatch patterns]}] (see deny.py).
+    "deny": [],
 }
 
 WRITE_METHODS = ("PUT", "PATCH", "DELETE")
@@ -81,6 +84,8 @@ class Faults:
         unknown = set(changes) - set(DEFAULTS)
         if unknown:
             raise ValueError(f"unknown fault settings: {sorted(unknown)}")
+        if "deny" in changes:
+            changes = {**changes, "deny": deny.validate(changes["deny"])}
         with self._lock:
             self.settings.update(changes)
             if "seed" in changes:
@@ -91,6 +96,7 @@ class Faults:
         with self._lock:
             self.settings.clear()
             self.settings.update(DEFAULTS)
+            self.settings["deny"] = []
             self._rng = random.Random()
 
     def applies(self, kind):

@@ -48,11 +48,11 @@ def get_identity(sandbox, req, sub, rg, name):
 
 def list_identities(sandbox, req, sub, rg):
     sandbox.require_group(sub, rg)
-    return Response(200, page(req, strip_internal(sandbox.state.list(IDENTITY, sub, rg)), sandbox.page_size))
+    return Response(200, page(req, sandbox.state.list(IDENTITY, sub, rg), sandbox.page_size, strip_internal))
 
 
 def list_all_identities(sandbox, req, sub):
-    return Response(200, page(req, strip_internal(sandbox.state.list(IDENTITY, sub)), sandbox.page_size))
+    return Response(200, page(req, sandbox.state.list(IDENTITY, sub), sandbox.page_size, strip_internal))
 
 
 def put_identity(sandbox, req, sub, rg, name):

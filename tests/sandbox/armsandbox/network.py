@@ -32,6 +32,8 @@ VNET = "virtualNetworks"
 NIC = "networkInterfaces"
 LB = "loadBalancers"
 PIP = "publicIPAddresses"
+ROUTE_TABLE = "routeTables"
+NAT_GATEWAY = "natGateways"
 MAX_RULES = 1000
 RULE_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,78}[A-Za-z0-9_])?$")
 PROTOCOLS = {p.lower(): p for p in ("Tcp", "Udp", "Icmp", "Esp", "*", "Ah")}
@@ -401,13 +403,12 @@ def get_nsg(sandbox, req, sub, rg, nsg):
 
 def list_nsgs(sandbox, req, sub, rg):
     sandbox.require_group(sub, rg)
-    items = [_render_nsg(sandbox, n) for n in sandbox.state.list(NSG, sub, rg)]
-    return Response(200, page(req, items, sandbox.page_size))
+    return Response(200, page(req, sandbox.state.list(NSG, sub, rg), sandbox.page_size,
+                              lambda n: _render_nsg(sandbox, n)))
 
 
 def list_all_nsgs(sandbox, req, sub):
-    items = [_render_nsg(sandbox, n) for n in sandbox.state.list(NSG, sub)]
-    return Response(200, page(req, items, sandbox.page_size))
+    return Response(200, page(req, sandbox.state.list(NSG, sub), sandbox.page_size, lambda n: _render_nsg(sandbox, n)))
 
 
 def _location_conflict(kind, name, rg, existing, wanted):
@@ -647,10 +648,10 @@ def _readonly_handlers(kind, type_name):
 
     def list_group(sandbox, req, sub, rg):
         sandbox.require_group(sub, rg)
-        return Response(200, page(req, strip_internal(sandbox.state.list(kind, sub, rg)), sandbox.page_size))
+        return Response(200, page(req, sandbox.state.list(kind, sub, rg), sandbox.page_size, strip_internal))
 
     def list_all(sandbox, req, sub):
-        return Response(200, page(req, strip_internal(sandbox.state.list(kind, sub)), sandbox.page_size))
+        return Response(200, page(req, sandbox.state.list(kind, sub), sandbox.page_size, strip_internal))
 
     return get_one, list_group, list_all
 
@@ -772,6 +773,15 @@ def _load_vnet(sandbox, spec, sub):
         nsg_ref = _ref(s.get("network_security_group"), sub, rg, NSG)
         if nsg_ref:
             props["networkSecurityGroup"] = {"id": nsg_ref}
+        route_table = _ref(s.get("route_table"), sub, rg, "routeTables")
+        if route_table:
+            props["routeTable"] = {"id": route_table}
+        nat_gateway = _ref(s.get("nat_gateway"), sub, rg, "natGateways")
+        if nat_gateway:
+            props["natGateway"] = {"id": nat_gateway}
+        if s.get("default_outbound_access") is not None:
+            # Absent unless the fixture sets it, as ARM answers for subnets created before the property existed.
+            props["defaultOutboundAccess"] = bool(s["default_outbound_access"])
         subnets.append({"name": s["name"], "id": f"{vnet['id']}/subnets/{s['name']}", "etag": vnet["etag"],
                         "type": "Microsoft.Network/virtualNetworks/subnets", "properties": props})
     vnet["properties"] = spec.get("properties") or {
@@ -850,9 +860,38 @@ def _load_lb(sandbox, spec, sub):
         pools = [{"name": p, "id": f"{lb['id']}/backendAddressPools/{p}", "etag": lb["etag"],
                   "properties": {"provisioningState": "Succeeded", "backendIPConfigurations": []}}
                  for p in spec.get("backend_address_pools", ["backend"])]
+        outbound = []
+        for rule in spec.get("outbound_rules", []):
+            fe_names = rule.get("frontend_ip_configurations") or rule.get("frontends") or [
+                fe["name"] for fe in frontends[:1]]
+            pool = rule.get("backend_pool") or pools[0]["name"]
+            pool_id = pool if str(pool).startswith("/subscriptions/") else f"{lb['id']}/backendAddressPools/{pool}"
+            outbound.append({
+                "name": rule["name"], "id": f"{lb['id']}/outboundRules/{rule['name']}", "etag": lb["etag"],
+                "type": "Microsoft.Network/loadBalancers/outboundRules",
+                "properties": {
+                    "provisioningState": "Succeeded",
+                    "allocatedOutboundPorts": int(rule.get("allocated_outbound_ports", 1024)),
+                    "protocol": rule.get("protocol", "All"),
+                    "enableTcpReset": bool(rule.get("enable_tcp_reset", True)),
+                    "idleTimeoutInMinutes": int(rule.get("idle_timeout_in_minutes", 4)),
+                    "backendAddressPool": {"id": pool_id},
+                    "frontendIPConfigurations": [
+                        {"id": n if str(n).startswith("/subscriptions/") else
+                         f"{lb['id']}/frontendIPConfigurations/{n}"} for n in fe_names],
+                },
+            })
         lb["properties"] = {"provisioningState": "Succeeded", "resourceGuid": new_guid(),
                             "frontendIPConfigurations": frontends, "backendAddressPools": pools,
-                            "loadBalancingRules": [], "probes": [], "inboundNatRules": [], "outboundRules": []}
+                            "loadBalancingRules": [], "probes": [], "inboundNatRules": [], "outboundRules": outbound}
+        for rule in outbound:
+            for pool in pools:
+                if pool["id"].lower() == rule["properties"]["backendAddressPool"]["id"].lower():
+                    pool["properties"].setdefault("outboundRules", []).append({"id": rule["id"]})
+                    pool["properties"]["outboundRule"] = {"id": rule["id"]}
+            for fe in frontends:
+                if any(ref["id"].lower() == fe["id"].lower() for ref in rule["properties"]["frontendIPConfigurations"]):
+                    fe["properties"].setdefault("outboundRules", []).append({"id": rule["id"]})
     sandbox.state.put(LB, sub, rg, spec["name"], lb)
 
 
@@ -860,6 +899,8 @@ def _load_pip(sandbox, spec, sub):
     rg = spec["resource_group"]
     pip = _tracked(PIP, "publicIPAddresses", spec, sub, sandbox.group_location(sub, rg))
     pip["sku"] = {"name": spec.get("sku", "Standard"), "tier": "Regional"}
+    if spec.get("properties"):
+        pip["_verbatim"] = True
     pip["properties"] = spec.get("properties") or {
         "provisioningState": "Succeeded",
         "resourceGuid": new_guid(),
@@ -886,12 +927,26 @@ def relink(sandbox):
     public IP -> ipConfiguration, LB pool -> backendIPConfigurations, NIC -> virtualMachine)."""
     state = sandbox.state
     by_id = {}
-    for kind in (NSG, VNET, NIC, LB, PIP):
+    for kind in (NSG, VNET, NIC, LB, PIP, ROUTE_TABLE, NAT_GATEWAY):
         for item in state.table(kind).values():
             by_id[item["id"].lower()] = item
     subnets, pools = {}, {}
     for nsg in state.table(NSG).values():
         nsg["_refs"] = {"networkInterfaces": [], "subnets": []}
+    for kind in (ROUTE_TABLE, NAT_GATEWAY):
+        for item in state.table(kind).values():
+            if not item.get("_verbatim"):
+                item["_subnets"] = []
+    for pip in state.table(PIP).values():
+        if not pip.get("_verbatim"):
+            pip["properties"].pop("natGateway", None)
+    for gateway in state.table(NAT_GATEWAY).values():
+        if gateway.get("_verbatim"):
+            continue
+        for ref in gateway["properties"].get("publicIpAddresses", []):
+            pip = by_id.get((ref.get("id") or "").lower())
+            if pip is not None and not pip.get("_verbatim"):
+                pip["properties"]["natGateway"] = {"id": gateway["id"]}
     for vnet in state.table(VNET).values():
         for subnet in vnet["properties"].get("subnets", []):
             subnets[subnet["id"].lower()] = subnet
@@ -899,6 +954,10 @@ def relink(sandbox):
             nsg = by_id.get(((subnet["properties"].get("networkSecurityGroup") or {}).get("id") or "").lower())
             if nsg is not None:
                 nsg["_refs"]["subnets"].append(subnet["id"])
+            for key in ("routeTable", "natGateway"):
+                target = by_id.get(((subnet["properties"].get(key) or {}).get("id") or "").lower())
+                if target is not None and "_subnets" in target:
+                    target["_subnets"].append(subnet["id"])
     for lb in state.table(LB).values():
         for pool in lb["properties"].get("backendAddressPools", []):
             pools[pool["id"].lower()] = pool

@@ -10,7 +10,8 @@ API_VERSIONS = frozenset({
 # Resource-group-scoped kinds removed together with their resource group.
 KINDS_IN_GROUP = (
     "networkSecurityGroups", "virtualNetworks", "networkInterfaces", "loadBalancers",
-    "publicIPAddresses", "vaults", "virtualMachines", "applicationSecurityGroups", "userAssignedIdentities",
+    "publicIPAddresses", "routeTables", "natGateways", "vaults", "virtualMachines", "applicationSecurityGroups",
+    "userAssignedIdentities",
 )
 REGISTERED_NAMESPACES = (
     "Microsoft.Network", "Microsoft.RecoveryServices", "Microsoft.Compute", "Microsoft.Resources",

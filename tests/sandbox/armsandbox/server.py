@@ -16,11 +16,13 @@ from . import (
     asg,
     auth,
     compute,
+    deny,
     fixtures,
     generic,
     identity,
     network,
     resources,
+    routing,
     schema,
     tags,
     vaultconfig,
@@ -31,7 +33,7 @@ from .faults import Faults
 from .lro import LroManager
 from .state import State, rkey
 
-PROVIDERS = (resources, network, vaults, compute, asg, identity, tags, generic, vaultconfig)
+PROVIDERS = (resources, network, routing, vaults, compute, asg, identity, tags, generic, vaultconfig)
 MAX_LOG = 200_000
 
 
@@ -197,6 +199,7 @@ class Sandbox:
             if subscription is None:
                 raise ArmError(404, "SubscriptionNotFound", f"The subscription '{params['sub']}' could not be found.")
             auth.authorize_subscription(req, req.principal, subscription)
+        deny.check(self.faults.settings["deny"], req)
         if route.body_schema and req.method in ("PUT", "PATCH"):
             self.validator.check(route.body_schema, req.body, self.strict)
         req.params = params

@@ -231,11 +231,11 @@ def get_vault(sandbox, req, sub, rg, vault):
 
 def list_vaults(sandbox, req, sub, rg):
     sandbox.require_group(sub, rg)
-    return Response(200, page(req, [render(v) for v in sandbox.state.list(KIND, sub, rg)], sandbox.page_size))
+    return Response(200, page(req, sandbox.state.list(KIND, sub, rg), sandbox.page_size, render))
 
 
 def list_all_vaults(sandbox, req, sub):
-    return Response(200, page(req, [render(v) for v in sandbox.state.list(KIND, sub)], sandbox.page_size))
+    return Response(200, page(req, sandbox.state.list(KIND, sub), sandbox.page_size, render))
 
 
 def new_vault(sandbox, sub, rg, name, body, tenant):

@@ -51,7 +51,8 @@ def _examples():
 
 # operationId prefix -> fixture section of the read-only network resources (seeded verbatim from the example).
 _TRACKED_NETWORK = {"NetworkInterfaces": "network_interfaces", "PublicIPAddresses": "public_ip_addresses",
-                    "VirtualNetworks": "virtual_networks"}
+                    "VirtualNetworks": "virtual_networks", "RouteTables": "route_tables",
+                    "NatGateways": "nat_gateways"}
 
 
 def _network_resource(sub, body):

@@ -1,0 +1,482 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to the azbackup.vmprep collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: azure_vms
+short_description: Azure VMs as hosts, with what their backup depends on
+version_added: 1.1.0
+description:
+  - Reads the Azure VMs of one or more subscriptions and makes each one a host, with host variables that say where
+    it runs, its OS and image, its power, VM agent and backup extension state, its IP addresses, NICs, subnets and
+    virtual networks, every NSG that filters it (from the NIC and the subnet), its subnet's route table and outbound
+    path, its tags and, with O(readiness), the verdict of the backup readiness checks.
+  - "Requests do not grow with the number of VMs: per subscription, one list each of VMs (with their instance
+    views), NICs, virtual networks, NSGs and route tables, plus NAT gateways, public IPs and load balancers when a VM
+    needs them (and the vaults with O(readiness)). It uses the same reader as
+    M(azbackup.vmprep.backup_readiness_info) and M(azbackup.vmprep.vm_info)."
+  - A list the identity may not read (403 C(AuthorizationFailed), for example the virtual networks of a network team's
+    resource group) does not stop the inventory. The hosts it can see are kept, the variables that needed the read say
+    so in C(azure_unreadable), and a warning names the permission and the scope.
+  - "Default groups: C(azure_vms) (every host), C(azure_region_<region>) (for example C(azure_region_westeurope)),
+    C(azure_os_linux) and C(azure_os_windows), and with O(readiness) C(azure_readiness_<verdict>) (C(pass), C(warn),
+    C(unknown), C(fail)). O(keyed_groups), O(groups) and O(compose) add more."
+  - The configuration file name must end in C(azure_vms.yml) or C(azure_vms.yaml).
+author:
+  - azbackup.vmprep developers (@azbackup)
+options:
+  plugin:
+    description: The name of this plugin; marks the file as its configuration.
+    type: str
+    required: true
+    choices: [azbackup.vmprep.azure_vms]
+  subscriptions:
+    description:
+      - The subscriptions to read, as subscription IDs (GUIDs). They are read at the same time, up to 8 at once.
+      - Empty reads the subscription of the credentials (O(subscription_id), E(AZURE_SUBSCRIPTION_ID), the credential
+        profile or the Azure CLI's default subscription).
+      - Every subscription is read with the same credentials.
+    type: list
+    elements: str
+    default: []
+  include_resource_groups:
+    description:
+      - Only VMs of these resource groups (names compare without regard to case). Empty includes every group.
+    type: list
+    elements: str
+    default: []
+  exclude_resource_groups:
+    description:
+      - No VM of these resource groups (names compare without regard to case). Applied after
+        O(include_resource_groups).
+    type: list
+    elements: str
+    default: []
+  include_tags:
+    description:
+      - Only VMs that have every tag named here, with a matching value.
+      - The value is a string, a list of strings (any of them matches), or V(*) (any value, the tag just has to be
+        there). Values are shell-style patterns and compare with regard to case; tag names compare without.
+    type: dict
+    default: {}
+  exclude_tags:
+    description:
+      - No VM that has any of the tags named here with a matching value. Same value forms as O(include_tags).
+    type: dict
+    default: {}
+  power_states:
+    description:
+      - Only VMs in one of these power states. Empty includes every VM.
+    type: list
+    elements: str
+    choices: [running, stopped, deallocated, starting, stopping, deallocating, unknown]
+    default: []
+  hostname:
+    description:
+      - A Jinja2 expression over the host variables that gives each host its inventory name.
+      - When two VMs get the same name (the same VM name in two resource groups or subscriptions), each of them is
+        named C(<name>_<resource group>), and C(<name>_<resource group>_<subscription id>) if that is still not
+        unique, with a warning.
+      - "To connect by address, set C(ansible_host) with O(compose), for example
+        C(ansible_host: azure_private_ips | first | default(omit))."
+    type: str
+    default: azure_name
+  readiness:
+    description:
+      - Also run the backup readiness checks of M(azbackup.vmprep.backup_readiness_info) on every VM, set
+        C(azure_readiness) and add the host to C(azure_readiness_<verdict>). Reads the subscription's vaults as well.
+    type: bool
+    default: false
+  readiness_options:
+    description:
+      - Options of the readiness checks, with the names and defaults of M(azbackup.vmprep.backup_readiness_info).
+      - Used only with O(readiness).
+    type: dict
+    default: {}
+    suboptions:
+      vault_regions:
+        description: The C(region) check passes when a vault of the subscription is in one of these regions.
+        type: list
+        elements: str
+      vaults:
+        description: The vaults (C(name), C(resource_group)) the C(region) check accepts.
+        type: list
+        elements: dict
+      min_agent_version:
+        description: Minimum VM agent version per OS (keys C(linux), C(windows)).
+        type: dict
+      max_data_disks:
+        description: The most data disks Azure Backup supports on one VM.
+        type: int
+      proxy_vms:
+        description: Names or shell-style patterns of VMs whose outbound traffic goes through a proxy.
+        type: list
+        elements: str
+      proxy_tag:
+        description: A VM with this tag is treated as declared in C(proxy_vms).
+        type: str
+      checks:
+        description: The checks to run; all by default.
+        type: list
+        elements: str
+  max_concurrency:
+    description:
+      - How many list requests run at the same time within one subscription, 1 to 64.
+    type: int
+    default: 16
+extends_documentation_fragment:
+  - azbackup.vmprep.azure
+  - ansible.builtin.constructed
+  - ansible.builtin.inventory_cache
+notes:
+  - The auth options read the same environment variables, in the same order, as the modules of the collection, so
+    the AWX / Automation Platform C(Microsoft Azure Resource Manager) credential works on an inventory source sourced
+    from a project. See the collection's C(docs/inventory.md).
+  - With O(cache), a run that finds a fresh cache entry sends no request to Azure at all; C(--flush-cache) reads
+    again. The cache holds host variables only, never credentials.
+  - Needs Reader on the VMs; without Reader on NICs, virtual networks, NSGs or route tables, the variables that need
+    them are reported as unknown.
+seealso:
+  - module: azbackup.vmprep.vm_info
+  - module: azbackup.vmprep.backup_readiness_info
+"""
+
+EXAMPLES = r"""
+# inventories/azure/backup.azure_vms.yml - every VM of the credential's subscription, grouped by region and OS
+plugin: azbackup.vmprep.azure_vms
+
+# Two subscriptions, running VMs of some resource groups, without the ones tagged backup=skip; readiness verdicts
+plugin: azbackup.vmprep.azure_vms
+subscriptions:
+  - 00000000-0000-0000-0000-000000000001
+  - 00000000-0000-0000-0000-000000000002
+include_resource_groups: [rg-web, rg-data]
+exclude_tags:
+  backup: skip
+power_states: [running]
+readiness: true
+readiness_options:
+  vault_regions: [westeurope, northeurope]
+compose:
+  ansible_host: azure_private_ips | first | default(omit)
+keyed_groups:
+  - prefix: env
+    key: azure_tags.env | default('none')
+groups:
+  azbackup_linux_vms: azure_os_type == 'linux'
+  azbackup_windows_vms: azure_os_type == 'windows'
+
+# A cloud with its own Resource Manager URL and CA, and a cache of one hour
+plugin: azbackup.vmprep.azure_vms
+cloud_environment: https://management.local.azurestack.external
+ca_bundle: /etc/pki/azurestack-ca.pem
+cache: true
+cache_plugin: ansible.builtin.jsonfile
+cache_connection: /tmp/azure_vms_cache
+cache_timeout: 3600
+"""
+
+import copy
+import json
+import re
+from concurrent.futures import ThreadPoolExecutor
+
+from ansible.errors import AnsibleParserError
+from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
+from ansible.utils.display import Display
+
+display = Display()
+
+# Subscriptions read at the same time; each subscription's own lists run max_concurrency at a time.
+SUBSCRIPTION_CONCURRENCY = 8
+CACHE_VERSION = 1
+AUTH_OPTIONS = ("auth_source", "subscription_id", "client_id", "secret", "tenant", "profile", "cloud_environment",
+                "ca_bundle")
+READINESS_KEYS = ("vault_regions", "vaults", "min_agent_version", "max_data_disks", "proxy_vms", "proxy_tag", "checks")
+
+
+def _text(value):
+    """A plain str for option values (vault-encrypted and tagged strings included), None stays None."""
+    return None if value is None else str(value)
+
+
+def _group_part(value):
+    return re.sub(r"[^a-z0-9_]", "_", str(value or "").lower())
+
+
+class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
+    NAME = "azbackup.vmprep.azure_vms"
+
+    def verify_file(self, path):
+        if not super().verify_file(path):
+            return False
+        if path.endswith(("azure_vms.yml", "azure_vms.yaml")):
+            return True
+        display.debug("azure_vms: %s is not a configuration of this plugin (the name must end in azure_vms.yml or "
+                      "azure_vms.yaml)" % path)
+        return False
+
+    # ---- options -------------------------------------------------------------------------------------------
+
+    def _secrets(self):
+        values = [_text(self.get_option("secret"))] if self.has_option("secret") else []
+        settings = getattr(self, "_settings", None)
+        if settings is not None:
+            values.extend(settings.secrets)
+        return [v for v in values if v]
+
+    def _validated(self):
+        """Every option checked, before any request (and before the cache): the run's plan."""
+        from ansible_collections.azbackup.vmprep.plugins.module_utils import _auth, _scope
+
+        params = {key: _text(self.get_option(key)) for key in AUTH_OPTIONS}
+        if params["auth_source"] is None:
+            params["auth_source"] = "auto"
+        subscriptions = _scope.validate_subscriptions(self.get_option("subscriptions"))
+        if not params["subscription_id"] and subscriptions:
+            params["subscription_id"] = subscriptions[0]
+        settings = _auth.resolve_settings(params)
+        self._settings = settings
+        plan = {
+            "subscriptions": subscriptions or [settings.subscription_id],
+            "include_resource_groups": _scope.validate_groups(self.get_option("include_resource_groups"),
+                                                              "include_resource_groups"),
+            "exclude_resource_groups": _scope.validate_groups(self.get_option("exclude_resource_groups"),
+                                                              "exclude_resource_groups"),
+            "include_tags": _scope.validate_tags(self.get_option("include_tags"), "include_tags"),
+            "exclude_tags": _scope.validate_tags(self.get_option("exclude_tags"), "exclude_tags"),
+            "power_states": _scope.validate_power_states(self.get_option("power_states")),
+            "max_concurrency": _scope.validate_concurrency(self.get_option("max_concurrency")),
+            "readiness": bool(self.get_option("readiness")),
+            "readiness_options": None,
+        }
+        hostname = self.get_option("hostname")
+        if not isinstance(hostname, str) or not hostname.strip():
+            raise _scope.AzbError("hostname must be a Jinja2 expression over the host variables, such as azure_name.")
+        if plan["readiness"]:
+            plan["readiness_options"] = self._readiness_options(plan["max_concurrency"])
+        return settings, plan
+
+    def _readiness_options(self, concurrency):
+        from ansible_collections.azbackup.vmprep.plugins.module_utils import _readiness
+        from ansible_collections.azbackup.vmprep.plugins.module_utils._errors import AzbError
+
+        given = self.get_option("readiness_options") or {}
+        unknown = sorted(set(given) - set(READINESS_KEYS))
+        if unknown:
+            raise AzbError("readiness_options allows %s; got %s." % (", ".join(READINESS_KEYS), ", ".join(unknown)))
+        params = {
+            "resource_group": None, "names": [], "vaults": given.get("vaults") or [],
+            "vault_regions": given.get("vault_regions") or [], "min_agent_version": given.get("min_agent_version") or {},
+            "max_data_disks": given.get("max_data_disks"), "proxy_vms": given.get("proxy_vms") or [],
+            "proxy_tag": given.get("proxy_tag", _readiness.DEFAULT_PROXY_TAG),
+            "checks": given.get("checks") or list(_readiness.CHECKS), "max_concurrency": concurrency,
+        }
+        bad = [c for c in params["checks"] if c not in _readiness.CHECKS]
+        if bad:
+            raise AzbError("readiness_options.checks allows %s; got %s." % (", ".join(_readiness.CHECKS), ", ".join(bad)))
+        try:
+            return _readiness.validate(params)
+        except AzbError as exc:
+            exc.msg = "readiness_options: " + exc.msg
+            raise
+
+    # ---- reading Azure ---------------------------------------------------------------------------------------
+
+    def _clients(self, settings, subscriptions):
+        """One AzureClients per subscription, sharing the cloud endpoints and the credential (one token)."""
+        from ansible_collections.azbackup.vmprep.plugins.module_utils._client import AzureClients
+
+        first = None
+        out = []
+        for sub in subscriptions:
+            sub_settings = copy.copy(settings)
+            sub_settings.subscription_id = sub
+            clients = AzureClients(sub_settings)
+            if first is None:
+                first = clients
+            else:
+                clients._cloud = first.cloud  # pylint: disable=protected-access
+                clients._credential = first.credential  # pylint: disable=protected-access
+            out.append(clients)
+        return out
+
+    def _read_subscription(self, clients, plan):
+        from ansible_collections.azbackup.vmprep.plugins.module_utils import _discovery
+
+        scope = {"resource_groups": plan["include_resource_groups"] or None,
+                 "exclude_resource_groups": plan["exclude_resource_groups"], "names": []}
+        need = ("network", "vaults") if plan["readiness"] else ("network",)
+        estate = _discovery.discover(clients, scope=scope, max_concurrency=plan["max_concurrency"], need=need)
+        hosts = []
+        for vm in estate.vms:
+            hostvars = _discovery.host_vars(estate, vm)
+            if plan["readiness"]:
+                hostvars["azure_readiness"] = _discovery.readiness(estate, vm, plan["readiness_options"])
+            hosts.append(hostvars)
+        return {"subscription_id": clients.subscription_id, "hosts": hosts, "unreadable": list(estate.unreadable),
+                "requests": estate.requests, "error": None}
+
+    def _fetch(self, settings, plan):
+        from ansible_collections.azbackup.vmprep.plugins.module_utils._errors import from_exception
+
+        all_clients = self._clients(settings, plan["subscriptions"])
+        # The cloud's endpoints and the token once, before the subscriptions share them.
+        all_clients[0].warm_up()
+
+        def read(clients):
+            try:
+                return self._read_subscription(clients, plan)
+            except Exception as exc:  # pylint: disable=broad-except
+                error = from_exception(exc, secrets=self._secrets())
+                return {"subscription_id": clients.subscription_id, "hosts": [], "unreadable": [], "requests": 0,
+                        "error": error.full_message()}
+
+        workers = min(SUBSCRIPTION_CONCURRENCY, len(all_clients))
+        if workers <= 1:
+            results = [read(c) for c in all_clients]
+        else:
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                results = list(pool.map(read, all_clients))
+        failed = [r for r in results if r["error"]]
+        if failed and len(failed) == len(results):
+            if len(failed) == 1:
+                raise _Failure(failed[0]["error"])
+            raise _Failure("no subscription could be read: " + "; ".join(
+                "%s: %s" % (r["subscription_id"], r["error"]) for r in failed))
+        return {"version": CACHE_VERSION, "read": self._fingerprint(settings, plan), "subscriptions": results}
+
+    @staticmethod
+    def _fingerprint(settings, plan):
+        """What decides the reads: a cache entry made for other subscriptions, groups or readiness is not used."""
+        read = {"cloud": settings.cloud_environment, "subscriptions": [s.lower() for s in plan["subscriptions"]],
+                "include_resource_groups": sorted(g.lower() for g in plan["include_resource_groups"]),
+                "exclude_resource_groups": sorted(g.lower() for g in plan["exclude_resource_groups"]),
+                "readiness": plan["readiness_options"] if plan["readiness"] else None}
+        return json.loads(json.dumps(read, sort_keys=True))  # as a JSON cache gives it back (tuples as lists)
+
+    # ---- the inventory ---------------------------------------------------------------------------------------
+
+    def parse(self, inventory, loader, path, cache=True):
+        super().parse(inventory, loader, path, cache=cache)
+        self._settings = None
+        try:
+            self._read_config_data(path)
+        except AnsibleParserError:
+            raise
+        try:
+            settings, plan = self._validated()
+            cache_key = self.get_cache_key(path)
+            use_cache = bool(self.get_option("cache"))
+            data = None
+            if use_cache and cache:
+                try:
+                    data = self._cache[cache_key]
+                except KeyError:
+                    data = None
+                if not isinstance(data, dict) or data.get("version") != CACHE_VERSION or \
+                        data.get("read") != self._fingerprint(settings, plan):
+                    data = None  # another plugin version, or the file now asks for other reads
+            source = "cache"
+            if data is None:
+                data = self._fetch(settings, plan)
+                source = "Azure"
+                if use_cache:
+                    self._cache[cache_key] = data
+            self._populate(data, plan, source)
+        except _Failure as exc:
+            raise AnsibleParserError("azure_vms: %s" % exc) from None
+        except Exception as exc:  # pylint: disable=broad-except
+            if isinstance(exc, AnsibleParserError):
+                raise
+            from ansible_collections.azbackup.vmprep.plugins.module_utils._errors import from_exception
+
+            error = from_exception(exc, secrets=self._secrets())
+            raise AnsibleParserError("azure_vms: %s" % error.full_message()) from None
+
+    def _populate(self, data, plan, source):
+        from ansible_collections.azbackup.vmprep.plugins.module_utils import _scope
+
+        strict = self.get_option("strict")
+        requests = 0
+        hosts = []
+        for result in data["subscriptions"]:
+            requests += result["requests"]
+            if result["error"]:
+                display.warning("azure_vms: subscription %s could not be read, its VMs are missing from the "
+                                "inventory: %s" % (result["subscription_id"], result["error"]))
+            for item in result["unreadable"]:
+                display.warning("azure_vms: could not read %s in %s (%s is missing); the hosts stay in the inventory "
+                                "and their variables that need it say so in azure_unreadable."
+                                % (item.get("what"), item.get("scope"), item.get("permission")))
+            for hostvars in result["hosts"]:
+                if _scope.keep(hostvars, plan["include_tags"], plan["exclude_tags"], plan["power_states"]):
+                    hosts.append(hostvars)
+        hosts.sort(key=lambda h: (str(h.get("azure_name", "")).lower(), str(h.get("azure_id", "")).lower()))
+        names = self._hostnames(hosts, strict)
+        self.inventory.add_group("azure_vms")
+        for hostvars, name in zip(hosts, names, strict=True):
+            host = self.inventory.add_host(name, group="azure_vms")
+            for key, value in hostvars.items():
+                self.inventory.set_variable(host, key, value)
+            self._default_groups(host, hostvars)
+            self._set_composite_vars(self.get_option("compose"), hostvars, host, strict=strict)
+            self._add_host_to_composed_groups(self.get_option("groups"), hostvars, host, strict=strict)
+            self._add_host_to_keyed_groups(self.get_option("keyed_groups"), hostvars, host, strict=strict)
+        display.v("azure_vms: %d hosts from %d subscription(s), read from %s%s"
+                  % (len(hosts), len(data["subscriptions"]), source,
+                     " with %d ARM requests" % requests if source == "Azure" else ""))
+
+    def _default_groups(self, host, hostvars):
+        location = _group_part(hostvars.get("azure_location"))
+        if location:
+            self.inventory.add_child(self.inventory.add_group("azure_region_" + location), host)
+        os_type = _group_part(hostvars.get("azure_os_type"))
+        if os_type in ("linux", "windows"):
+            self.inventory.add_child(self.inventory.add_group("azure_os_" + os_type), host)
+        verdict = (hostvars.get("azure_readiness") or {}).get("result")
+        if verdict:
+            self.inventory.add_child(self.inventory.add_group("azure_readiness_" + _group_part(verdict)), host)
+
+    def _hostnames(self, hosts, strict):
+        template = self.get_option("hostname")
+        names = []
+        for hostvars in hosts:
+            name = None
+            try:
+                name = self._compose(template, hostvars)
+            except Exception as exc:  # pylint: disable=broad-except
+                if strict:
+                    raise _Failure("hostname '%s' could not be evaluated for VM %s: %s"
+                                   % (template, hostvars.get("azure_id"), exc))
+            name = str(name).strip() if name not in (None, "") else ""
+            if not name:
+                if strict:
+                    raise _Failure("hostname '%s' gave an empty name for VM %s." % (template, hostvars.get("azure_id")))
+                name = hostvars.get("azure_name")
+            names.append(name)
+
+        def counts(values):
+            seen = {}
+            for value in values:
+                seen[value.lower()] = seen.get(value.lower(), 0) + 1
+            return seen
+
+        renamed = set()
+        for suffix in ("azure_resource_group", "azure_subscription_id"):
+            seen = counts(names)
+            for index, hostvars in enumerate(hosts):
+                if seen[names[index].lower()] > 1:
+                    names[index] = "%s_%s" % (names[index], hostvars.get(suffix))
+                    renamed.add(index)
+        if renamed:
+            display.warning("azure_vms: host names occur more than once; named %s to keep them apart."
+                            % ", ".join(sorted(names[i] for i in renamed)))
+        return names
+
+
+class _Failure(Exception):
+    """A failure already worded for the user."""
+
