@@ -33,8 +33,8 @@ def test_custom_cloud_region_typo_fails_after_one_read(run, sandbox):
     msg = _clean(result)
     assert "region 'westeurpoe' is not a region of the service tag list of the cloud at https://" in msg
     assert "Did you mean westeurope?" in msg
-    assert "It has: australiaeast, eastus, germanywestcentral, northeurope, southeastasia, uksouth, westeurope, " \
-           "westus2." in msg
+    assert "It has: australiaeast, canadacentral, centralindia, eastus, francecentral, germanywestcentral, japaneast, " \
+           "northeurope, southeastasia, uksouth, westeurope, westus2." in msg
     assert "service_tags" not in result
     reads = arm_requests(sandbox)
     assert len(reads) == 1 and "serviceTags" in reads[0]["path"]

@@ -8,7 +8,8 @@ It reads the OpenAPI (swagger 2.0) files in the specs directory ($AZBACKUP_SPECS
 shared/reference/azure-specs next to the repository root or one of its ancestors) and writes:
 
 * tests/sandbox/armsandbox/specschema/<file>.<Definition>.json: one compact schema per request body that
-  strict mode validates (the `body_schema` of the sandbox's routes). Field names, JSON types, enums,
+  strict mode validates (the `body_schema` of the sandbox's routes), and per answer the tests check against the
+  specs (armsandbox.compactschema.ANSWER_SCHEMAS). Field names, JSON types, enums,
   required and read-only fields, with `allOf` flattened and `$ref`s resolved into a `types` table, and
   the source file, api-version and spec path/commit noted under `source`.
 * tests/sandbox/tests/examples/: the spec examples that the conformance tests replay (the examples whose
@@ -279,7 +280,8 @@ def replayed_examples(specs_dir, routes):
 
 
 def body_schemas(routes):
-    return sorted({r.body_schema for r in routes if r.body_schema})
+    """The request bodies strict mode validates, and the answers the tests check (compactschema.ANSWER_SCHEMAS)."""
+    return sorted({r.body_schema for r in routes if r.body_schema} | set(compactschema.ANSWER_SCHEMAS))
 
 
 def build(specs_dir):

@@ -1,6 +1,7 @@
 """Shared building blocks: the request/response objects, ARM errors and small helpers."""
 
 import datetime
+import json
 import math
 import re
 import urllib.parse
@@ -45,6 +46,13 @@ class Response:
         self.status = status
         self.body = body
         self.headers = dict(headers or {})
+
+
+class RawJson:
+    """A response body that is already JSON text (sent as it is; see page_raw)."""
+
+    def __init__(self, text):
+        self.text = text
 
 
 class ArmError(Exception):
@@ -162,3 +170,16 @@ def page(req, items, page_size, render=None):
         extra["$skiptoken"] = str(start + page_size)
         body["nextLink"] = req.url(req.path, **extra)
     return body
+
+
+def page_raw(req, items, page_size, text_of):
+    """page() for items whose JSON text is cached (text_of(item) -> str): the page is joined as text, so a page of
+    a thousand VMs costs no copying and no JSON encoding of the VMs."""
+    start = int(req.q("$skiptoken", "0") or 0)
+    chunk = items[start : start + page_size]
+    text = '{"value": [' + ", ".join(text_of(item) for item in chunk) + "]"
+    if start + page_size < len(items):
+        extra = {k: v for k, v in req.query.items() if k.lower() not in ("api-version", "$skiptoken")}
+        extra["$skiptoken"] = str(start + page_size)
+        text += ', "nextLink": ' + json.dumps(req.url(req.path, **extra))
+    return RawJson(text + "}")

@@ -21,6 +21,17 @@ from .common import ArmError
 
 SCHEMA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "specschema")
 
+# Definitions whose compact schemas are carried to check the sandbox's own answers (GET and list items) against the
+# specs in the tests, besides the request bodies that strict mode validates.
+ANSWER_SCHEMAS = (
+    "routeTable.json#/definitions/RouteTable",
+    "natGateway.json#/definitions/NatGateway",
+    "virtualNetwork.json#/definitions/VirtualNetwork",
+    "virtualNetwork.json#/definitions/Subnet",
+    "publicIpAddress.json#/definitions/PublicIPAddress",
+    "networkInterface.json#/definitions/NetworkInterface",
+)
+
 
 def file_for(schema_ref):
     """networkSecurityGroup.json#/definitions/SecurityRule -> networkSecurityGroup.SecurityRule.json"""

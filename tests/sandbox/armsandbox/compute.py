@@ -1,9 +1,10 @@
 """Microsoft.Compute virtual machines (read-only, seeded from fixtures) with instance views."""
 
 import copy
+import json
 import uuid
 
-from .common import Response, normalize_location, not_found, page, strip_internal
+from .common import Response, normalize_location, not_found, page_raw, strip_internal
 
 API_VERSIONS = frozenset({
     "2026-04-01", "2025-11-01", "2025-04-01", "2024-11-01", "2024-07-01", "2024-03-01", "2023-09-01",
@@ -70,17 +71,24 @@ def _with_views(req):
     return (req.q("$expand") or "").lower() == "instanceview" or (req.q("statusOnly") or "").lower() == "true"
 
 
+def _text(vm, with_instance_view):
+    """The VM's JSON text, cached in the VM (VMs only change by a fixture load, which stores a new dict)."""
+    cache = vm.setdefault("_cache", {})
+    if with_instance_view not in cache:
+        cache[with_instance_view] = json.dumps(render(vm, with_instance_view))
+    return cache[with_instance_view]
+
+
 def list_vms(sandbox, req, sub, rg):
     sandbox.require_group(sub, rg)
     views = _with_views(req)
-    return Response(200, page(req, sandbox.state.list(KIND, sub, rg), sandbox.page_size,
-                              lambda v: render(v, with_instance_view=views)))
+    return Response(200, page_raw(req, sandbox.state.list(KIND, sub, rg), sandbox.page_size,
+                                  lambda v: _text(v, views)))
 
 
 def list_all_vms(sandbox, req, sub):
     views = _with_views(req)
-    return Response(200, page(req, sandbox.state.list(KIND, sub), sandbox.page_size,
-                              lambda v: render(v, with_instance_view=views)))
+    return Response(200, page_raw(req, sandbox.state.list(KIND, sub), sandbox.page_size, lambda v: _text(v, views)))
 
 
 _VM = "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachines/{vm}"
@@ -225,6 +233,8 @@ def build_vm(sandbox, spec, sub):
 
 def _load_vm(sandbox, spec, sub):
     vm = build_vm(sandbox, spec, sub)
+    _text(vm, False)  # rendered now, so the first list of a large fleet answers as fast as the next ones
+    _text(vm, True)
     sandbox.state.put(KIND, sub, spec["resource_group"], spec["name"], vm)
     for ref in vm["properties"].get("networkProfile", {}).get("networkInterfaces", []):
         nic = sandbox.state.by_id("networkInterfaces", ref["id"])

@@ -28,7 +28,7 @@ from . import (
     vaultconfig,
     vaults,
 )
-from .common import ArmError, Request, Response, new_guid
+from .common import ArmError, RawJson, Request, Response, new_guid
 from .faults import Faults
 from .lro import LroManager
 from .state import State, rkey
@@ -423,7 +423,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def _send(self, response):
         payload = b""
-        if response.body is not None and response.status != 204:
+        if isinstance(response.body, RawJson):
+            payload = response.body.text.encode()
+        elif response.body is not None and response.status != 204:
             payload = json.dumps(response.body).encode()
         self.send_response(response.status)
         request_id = new_guid()

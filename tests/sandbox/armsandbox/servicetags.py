@@ -15,6 +15,10 @@ REGIONS = (
     ("uksouth", "UKSouth"),
     ("germanywestcentral", "GermanyWestCentral"),
     ("australiaeast", "AustraliaEast"),
+    ("francecentral", "FranceCentral"),
+    ("canadacentral", "CanadaCentral"),
+    ("japaneast", "JapanEast"),
+    ("centralindia", "CentralIndia"),
 )
 
 # Locations this sandbox cloud serves the service tag API in. Regional tags exist only for REGIONS: the others
@@ -43,17 +47,22 @@ CHANGE_NUMBER = "142"
 BUILTIN_TAGS = ("VirtualNetwork", "AzureLoadBalancer", "Internet")
 
 
+def _block(number):
+    """The number-th /19 of 100.64.0.0/10 (512 of them): (second octet, third octet)."""
+    return 64 + number // 8, (number % 8) * 32
+
+
 def _regional_prefixes(service_index, region_index):
-    second = 64 + service_index * 4 + region_index // 2
-    third = (region_index % 2) * 128
-    v4 = ipaddress.ip_network(f"100.{second}.{third}.0/17")
-    v4 = [str(sub) for sub in list(v4.subnets(new_prefix=20))[:3]]
+    # /19 block service * 16 + region (room for 16 regions per service), three /21s of it.
+    second, third = _block(service_index * 16 + region_index)
+    v4 = [f"100.{second}.{third + 8 * k}.0/21" for k in range(3)]
     v6 = [str(ipaddress.ip_network(f"2001:db8:{service_index:x}{region_index:02x}::/48"))]
     return v4 + v6
 
 
 def _global_prefixes(service_index):
-    return [f"100.{64 + service_index * 4}.{240 + k}.0/24" for k in range(2)] + [
+    second, third = _block(448 + service_index)
+    return [f"100.{second}.{third + k}.0/24" for k in range(2)] + [
         str(ipaddress.ip_network(f"2001:db8:{service_index:x}ff::/48"))
     ]
 

@@ -126,5 +126,6 @@ class State:
             ],
             "subscriptions": list(self.subscriptions.values()),
             "resource_groups": list(self.resource_groups.values()),
-            "resources": {kind: list(table.values()) for kind, table in self.resources.items()},
+            "resources": {kind: [{k: v for k, v in res.items() if k != "_cache"} for res in table.values()]
+                          for kind, table in self.resources.items()},
         }

@@ -15,7 +15,7 @@ from armsandbox.server import Sandbox
 
 
 def _routes_with_schema():
-    return sorted({r.body_schema for r in Sandbox().routes if r.body_schema})
+    return sorted({r.body_schema for r in Sandbox().routes if r.body_schema} | set(compactschema.ANSWER_SCHEMAS))
 
 
 def test_every_validated_body_has_a_compact_schema():
