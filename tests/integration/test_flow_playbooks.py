@@ -161,6 +161,10 @@ def test_override_and_nothing_in_scope(run, sandbox):
     assert proc.returncode == 0, proc.stdout[-4000:]
     assert "1 NSG(s) from azbackup_nsgs" in tasks["The NSGs to open"]["msg"]
     assert set(nsg_requests(sandbox)) == {NIC_WEU}
+    # An empty survey answer (AWX sends "") is the same as not set: the NSGs come from the VMs again.
+    proc, doc, tasks = playbook(run, "network_service_tags.yml", plugin_inventory(run), {"azbackup_nsgs": ""},
+                                check=True)
+    assert proc.returncode == 0 and "4 NSG(s) from inventory" in tasks["The NSGs to open"]["msg"], proc.stdout[-3000:]
     # No VM in scope and no override: a clear failure before any NSG request.
     sandbox.control.clear_requests()
     proc, doc, tasks = playbook(run, "network_service_tags.yml", "localhost,")
