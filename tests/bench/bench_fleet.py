@@ -327,6 +327,7 @@ def _shape_text(per):
     return "%s; %d network polls; minimum: %s" % (shapes, per["polls"], "yes" if per["at_minimum"] else "NO")
 
 
+_RUN = {"first_run": "first run", "re_run": "re-run (no change)"}
 HEADERS = ["measurement", "before (1.0 playbooks)", "after", "goal"]
 
 
@@ -340,7 +341,11 @@ def markdown(results):
     if not inv and not fl:
         return ""
     out = ["## Fleet scale (issue 14)\n"]
-    out.append("Measured by `BENCH_SECTIONS=inventory,fleet make bench` (tests/bench/bench_fleet.py) against the "
+    out.append("Run started %s; load average %s at the start and %s at the end (the 2-core machine was shared with "
+               "other work, which shows in the spread of repeated runs). "
+               % (results.get("started", "?"), (results.get("machine") or {}).get("load_average_start"),
+                  (results.get("machine") or {}).get("load_average_end"))
+               + "Measured by `BENCH_SECTIONS=inventory,fleet make bench` (tests/bench/bench_fleet.py) against the "
                "sandbox served on a local port, %d ms per request, every long-running operation answering %d status "
                "polls %s s apart, lists in pages of %d items (the sandbox's `page_size`). Fleets come from "
                "`armsandbox.fixturegen.make_fleet`. Times are wall times of the whole `ansible-inventory` or "
@@ -350,7 +355,7 @@ def markdown(results):
         best = inv["best"]
         out.append("### Inventory: %d VMs in %d subscriptions\n" % (inv["vms"], inv["subscriptions"]))
         out.append("`ansible-inventory -i fleet.azure_vms.yml --list` (plugin `azbackup.vmprep.azure_vms`, "
-                   "`subscriptions` listing the 3, readiness off), %d runs: %s. Best: **%d hosts in %.1f s, %d ARM "
+                   "`subscriptions` listing the 3, readiness off), run(s) of %d: %s. Best: **%d hosts in %.1f s, %d ARM "
                    "requests, %.4f per VM** (goal: within 15 s, at most 0.02 per VM). Requests by resource type: %s.\n"
                    % (len(inv["runs"]), ", ".join("%.1f s" % r["seconds"] for r in inv["runs"]), best["hosts"],
                       best["seconds"], best["requests"], best["requests_per_vm"],
@@ -373,15 +378,18 @@ def markdown(results):
             a = fl["after"][kind]
             b = (fl.get("before") or {}).get(kind)
             out.append("| %s | %s | %.1f s, %d ARM requests | %s |" % (
-                kind.replace("_", " "), "not run" if not b else "%.1f s, %d ARM requests" % (
+                _RUN[kind], "not run" if not b else "%.1f s, %d ARM requests" % (
                     b["seconds"], b["requests"]["total_arm"]), a["seconds"], a["requests"]["total_arm"], goal))
         out.append("")
+        out.append("Besides the NSGs, the after runs read the inventory's lists (a fixed number per subscription) and "
+                   "handle one vault per region; the before runs read each NSG twice (`nsg_rule_info`, then "
+                   "`nsg_rules`) and the service tags of each region.\n")
         out.append("ARM requests per NSG (minimum: %s):\n" % fl["after"]["first_run"]["per_nsg"]["minimum"])
         out.append("| run | before | after |\n|---|---|---|")
         for kind in ("first_run", "re_run"):
             a = fl["after"][kind]["per_nsg"]
             b = ((fl.get("before") or {}).get(kind) or {}).get("per_nsg")
-            out.append("| %s | %s | %s |" % (kind.replace("_", " "), "not run" if not b else _shape_text(b),
+            out.append("| %s | %s | %s |" % (_RUN[kind], "not run" if not b else _shape_text(b),
                                              _shape_text(a)))
         out.append("")
     return "\n".join(out) + "\n"
