@@ -80,7 +80,8 @@ options:
         type: str
       rules:
         description:
-          - Rules for this NSG only, after O(rules); the same options as O(rules).
+          - Rules for this NSG only, after O(rules). Each item takes the options of an item of O(rules), with the
+            same types, choices, defaults and checks (see O(rules[].name) and the others).
         type: list
         elements: dict
   max_concurrency:
@@ -509,6 +510,20 @@ def _merged_rules(shared, own, index):
     return rules, prefixes
 
 
+def _own_rules(module, rules, index):
+    """security_groups[index].rules checked and completed with the argument spec of ``rules`` (types, choices,
+    defaults, unknown options), as AnsibleModule checks ``rules``."""
+    if rules is None:
+        return None
+    from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+
+    spec = {"rules": dict(type="list", elements="dict", options=_nsg.rule_options())}
+    checked = ArgumentSpecValidator(spec).validate({"rules": rules})
+    if checked.error_messages:
+        module.fail("security_groups[%d].rules: %s" % (index, "; ".join(checked.error_messages)))
+    return checked.validated_parameters["rules"]
+
+
 def _targets(module):
     """The NSGs of the task, every option checked (no request is sent before all of them pass)."""
     from ansible_collections.azbackup.vmprep.plugins.module_utils._auth import GUID
@@ -543,7 +558,7 @@ def _targets(module):
                 module.fail("security_groups[%d] repeats security_groups[%d] (%s/%s): list each NSG once."
                             % (index, seen[key], item["resource_group"], item["name"]))
             seen[key] = index
-            rules, prefixes = _merged_rules(params["rules"], item.get("rules"), index)
+            rules, prefixes = _merged_rules(params["rules"], _own_rules(module, item.get("rules"), index), index)
             if not rules:
                 module.fail("security_groups[%d] (%s/%s) has no rules: give rules (for every NSG) or %srules."
                             % (index, item["resource_group"], item["name"], where))
@@ -641,7 +656,8 @@ def main():
                 resource_group=dict(type="str", required=True),
                 name=dict(type="str", required=True),
                 subscription_id=dict(type="str"),
-                rules=dict(type="list", elements="dict", options=_nsg.rule_options()),
+                # Checked against the options of ``rules`` in _own_rules (documented once, under rules).
+                rules=dict(type="list", elements="dict"),
             )),
             purge=dict(type="bool", default=False),
             max_attempts=dict(type="int", default=10),

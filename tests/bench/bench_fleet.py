@@ -180,9 +180,9 @@ def _list_kind(path):
 def _wrapper(sb, playbooks_dir, name):
     """A playbook that imports vaults.yml and network_service_tags.yml from playbooks_dir: the Azure part of the
     prepare flow (steps 1 and 2)."""
+    step2 = os.path.join(playbooks_dir, "network_service_tags.yml")
     play = [{"name": "Step 1", "ansible.builtin.import_playbook": os.path.join(playbooks_dir, "vaults.yml")},
-            {"name": "Step 2", "ansible.builtin.import_playbook": os.path.join(playbooks_dir,
-                                                                              "network_service_tags.yml")}]
+            {"name": "Step 2", "ansible.builtin.import_playbook": step2}]
     return sb.write(name, play)
 
 
@@ -312,8 +312,9 @@ def rows(results):
         for kind, goal in (("first_run", "<= 180 s"), ("re_run", "<= 45 s")):
             after = fl["after"][kind]
             before = (fl.get("before") or {}).get(kind)
-            out.append(["prepare flow %d VMs / %d regions / %d NSGs, %s" % (fl["vms"], len(fl["regions"]),
-                                                                          fl["nsgs_opened"], kind.replace("_", " ")),
+            label = "prepare flow %d VMs / %d regions / %d NSGs, %s" % (
+                fl["vms"], len(fl["regions"]), fl["nsgs_opened"], kind.replace("_", " "))
+            out.append([label,
                         "-" if not before else "%.1f s, %d req" % (before["seconds"], before["requests"]["total_arm"]),
                         "%.1f s, %d req" % (after["seconds"], after["requests"]["total_arm"]), goal])
             out.append(["  requests per NSG, %s (%s)" % (kind.replace("_", " "), after["per_nsg"]["minimum"]),
@@ -362,8 +363,8 @@ def markdown(results):
                       ", ".join("%s %d" % kv for kv in sorted(best["by_kind"].items()))))
     if fl:
         f = fl["fixture"]
-        out.append("### Prepare flow: %d VMs in %d regions behind %d NSGs\n" % (fl["vms"], len(fl["regions"]),
-                                                                              fl["nsgs_opened"]))
+        out.append("### Prepare flow: %d VMs in %d regions behind %d NSGs\n"
+                   % (fl["vms"], len(fl["regions"]), fl["nsgs_opened"]))
         out.append("Steps 1 and 2 of the main playbook (vaults.yml, network_service_tags.yml): a vault per region "
                    "and the three service-tag rules on every NSG on a VM's path. The fleet: %s.\n"
                    % "; ".join("%s %s" % (k.replace("_", " "), v if isinstance(v, (int, str)) else ", ".join(

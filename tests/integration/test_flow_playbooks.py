@@ -128,8 +128,8 @@ def test_service_tags_with_a_static_inventory_and_a_host_that_is_no_vm(run, sand
     proc, doc, tasks = playbook(run, "network_service_tags.yml", static_inventory(run, hosts))
     assert proc.returncode == 0, proc.stdout[-4000:]
     found = tasks["Find the VMs of the static inventory in Azure"]
-    assert sorted(vm["azure_name"] for vm in found["vms"]) == ["vm-both", "vm-neither", "vm-nic-only",
-                                                                "vm-subnet-only"], found
+    names = sorted(vm["azure_name"] for vm in found["vms"])
+    assert names == ["vm-both", "vm-neither", "vm-nic-only", "vm-subnet-only"], found
     assert "4 NSG(s) from vm_info" in tasks["The NSGs to open"]["msg"]
     assert tasks["VMs with no NSG on their path (nothing to open)"]["msg"] == "Nothing to open for 1 VM(s): vm-neither"
     assert tasks["Hosts that are no VM of the subscription"]["msg"] == \

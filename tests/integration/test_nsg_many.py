@@ -97,7 +97,7 @@ def test_many_nsgs_one_task_regions_and_request_counts(run, sandbox):
         else:
             assert counts[nsg["name"]] == [("GET", "nsg"), ("PUT", "nsg"), ("GET", "nsg")], (nsg, counts[nsg["name"]])
     assert polls == 7
-    puts = [e for e in arm_requests(sandbox, writes=True)]
+    puts = arm_requests(sandbox, writes=True)
     assert len(puts) == 7 and all(e.get("if_match") for e in puts), puts
 
     # Re-run: nothing changes, one GET per NSG and nothing else.
@@ -189,6 +189,9 @@ def test_a_failing_nsg_does_not_hide_the_others(run, sandbox):
     ({"security_groups": [{"resource_group": "rg-net-westeurope", "name": "nsg-00"}], "rules": backup_rules(),
       "resource_group": "rg-net-westeurope"}, "mutually exclusive"),
     ({"security_groups": []}, "security_groups must not be empty"),
+    ({"security_groups": [{"resource_group": "rg-net-westeurope", "name": "nsg-00",
+                           "rules": [{"name": "x", "colour": "red", "state": "gone"}]}]},
+     "security_groups[0].rules: "),
 ])
 def test_invalid_input_fails_before_any_request(run, sandbox, args, message):
     load_fleet(sandbox, 2)
