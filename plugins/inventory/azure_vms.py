@@ -101,7 +101,9 @@ options:
         type: list
         elements: str
       vaults:
-        description: The vaults (C(name), C(resource_group)) the C(region) check accepts.
+        description:
+          - The vaults (C(name), C(resource_group)) the C(region) check accepts. They may be in any of the
+            subscriptions read; a vault that is in none of them fails the inventory.
         type: list
         elements: dict
       min_agent_version:
@@ -135,7 +137,8 @@ notes:
     the AWX / Automation Platform C(Microsoft Azure Resource Manager) credential works on an inventory source sourced
     from a project. See the collection's C(docs/inventory.md).
   - With O(cache), a run that finds a fresh cache entry sends no request to Azure at all; C(--flush-cache) reads
-    again. The cache holds host variables only, never credentials.
+    again, and so does a run whose file asks for other subscriptions, resource groups, cloud or readiness options.
+    The cache holds host variables only, never credentials.
   - Needs Reader on the VMs; without Reader on NICs, virtual networks, NSGs or route tables, the variables that need
     them are reported as unknown.
 seealso:
@@ -144,9 +147,10 @@ seealso:
 """
 
 EXAMPLES = r"""
-# inventories/azure/backup.azure_vms.yml - every VM of the credential's subscription, grouped by region and OS
+# The smallest configuration: every VM of the credential's subscription, grouped by region and OS
 plugin: azbackup.vmprep.azure_vms
 
+---
 # Two subscriptions, running VMs of some resource groups, without the ones tagged backup=skip; readiness verdicts
 plugin: azbackup.vmprep.azure_vms
 subscriptions:
@@ -168,6 +172,7 @@ groups:
   azbackup_linux_vms: azure_os_type == 'linux'
   azbackup_windows_vms: azure_os_type == 'windows'
 
+---
 # A cloud with its own Resource Manager URL and CA, and a cache of one hour
 plugin: azbackup.vmprep.azure_vms
 cloud_environment: https://management.local.azurestack.external
@@ -195,6 +200,18 @@ CACHE_VERSION = 1
 AUTH_OPTIONS = ("auth_source", "subscription_id", "client_id", "secret", "tenant", "profile", "cloud_environment",
                 "ca_bundle")
 READINESS_KEYS = ("vault_regions", "vaults", "min_agent_version", "max_data_disks", "proxy_vms", "proxy_tag", "checks")
+READINESS_TYPES = (
+    ("vault_regions", list, "a list of region names"),
+    ("vaults", list, "a list of {name, resource_group}"),
+    ("min_agent_version", dict, "a dictionary with the keys linux and windows"),
+    ("max_data_disks", int, "a whole number, 0 or more"),
+    ("proxy_vms", list, "a list of VM names or shell-style patterns"),
+    ("proxy_tag", str, "a tag name (empty to ignore tags)"),
+    ("checks", list, "a list of check names"),
+)
+
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
 def _text(value):
@@ -230,6 +247,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     def _validated(self):
         """Every option checked, before any request (and before the cache): the run's plan."""
         from ansible_collections.azbackup.vmprep.plugins.module_utils import _auth, _scope
+        from ansible_collections.azbackup.vmprep.plugins.module_utils._errors import AzbError
 
         params = {key: _text(self.get_option(key)) for key in AUTH_OPTIONS}
         if params["auth_source"] is None:
@@ -254,7 +272,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         }
         hostname = self.get_option("hostname")
         if not isinstance(hostname, str) or not hostname.strip():
-            raise _scope.AzbError("hostname must be a Jinja2 expression over the host variables, such as azure_name.")
+            raise AzbError("hostname must be a Jinja2 expression over the host variables, such as azure_name.")
         if plan["readiness"]:
             plan["readiness_options"] = self._readiness_options(plan["max_concurrency"])
         return settings, plan
@@ -267,6 +285,15 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         unknown = sorted(set(given) - set(READINESS_KEYS))
         if unknown:
             raise AzbError("readiness_options allows %s; got %s." % (", ".join(READINESS_KEYS), ", ".join(unknown)))
+        for key, kind, words in READINESS_TYPES:
+            value = given.get(key)
+            if value is None:
+                continue
+            if kind is list and not (isinstance(value, list) and all(isinstance(v, (dict if key == "vaults" else str))
+                                                                     for v in value)):
+                raise AzbError("readiness_options.%s must be %s." % (key, words))
+            if kind is not list and (isinstance(value, bool) or not isinstance(value, kind)):
+                raise AzbError("readiness_options.%s must be %s." % (key, words))
         params = {
             "resource_group": None, "names": [], "vaults": given.get("vaults") or [],
             "vault_regions": given.get("vault_regions") or [], "min_agent_version": given.get("min_agent_version") or {},
@@ -308,16 +335,15 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
         scope = {"resource_groups": plan["include_resource_groups"] or None,
                  "exclude_resource_groups": plan["exclude_resource_groups"], "names": []}
-        need = ("network", "vaults") if plan["readiness"] else ("network",)
+        need = ("network", "views", "vaults") if plan["readiness"] else ("network", "views")
         estate = _discovery.discover(clients, scope=scope, max_concurrency=plan["max_concurrency"], need=need)
-        hosts = []
-        for vm in estate.vms:
-            hostvars = _discovery.host_vars(estate, vm)
-            if plan["readiness"]:
-                hostvars["azure_readiness"] = _discovery.readiness(estate, vm, plan["readiness_options"])
-            hosts.append(hostvars)
+        found = []
+        if plan["readiness"]:
+            hosts, found = readiness_host_vars(estate, plan["readiness_options"])
+        else:
+            hosts = [_discovery.host_vars(estate, vm) for vm in estate.vms]
         return {"subscription_id": clients.subscription_id, "hosts": hosts, "unreadable": list(estate.unreadable),
-                "requests": estate.requests, "error": None}
+                "requests": estate.requests, "error": None, "vaults_found": found}
 
     def _fetch(self, settings, plan):
         from ansible_collections.azbackup.vmprep.plugins.module_utils._errors import from_exception
@@ -332,7 +358,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             except Exception as exc:  # pylint: disable=broad-except
                 error = from_exception(exc, secrets=self._secrets())
                 return {"subscription_id": clients.subscription_id, "hosts": [], "unreadable": [], "requests": 0,
-                        "error": error.full_message()}
+                        "error": error.full_message(), "vaults_found": None}
 
         workers = min(SUBSCRIPTION_CONCURRENCY, len(all_clients))
         if workers <= 1:
@@ -340,6 +366,14 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         else:
             with ThreadPoolExecutor(max_workers=workers) as pool:
                 results = list(pool.map(read, all_clients))
+        named = (plan["readiness_options"] or {}).get("vault_names") or []
+        readable = [r for r in results if not r["error"] and r["vaults_found"] is not None]
+        if named and readable and len(readable) == len(results):
+            found = {tuple(v) for r in readable for v in r["vaults_found"]}
+            missing = [v for v in named if tuple(v) not in found]
+            if missing:
+                raise _Failure("readiness_options.vaults: no Recovery Services vault %s in the subscriptions read."
+                               % ", ".join("'%s' in resource group '%s'" % (n, g) for n, g in missing))
         failed = [r for r in results if r["error"]]
         if failed and len(failed) == len(results):
             if len(failed) == 1:
@@ -362,10 +396,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     def parse(self, inventory, loader, path, cache=True):
         super().parse(inventory, loader, path, cache=cache)
         self._settings = None
-        try:
-            self._read_config_data(path)
-        except AnsibleParserError:
-            raise
+        self._read_config_data(path)  # Ansible checks the option types and choices, naming the option
         try:
             settings, plan = self._validated()
             cache_key = self.get_cache_key(path)
@@ -388,6 +419,15 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             self._populate(data, plan, source)
         except _Failure as exc:
             raise AnsibleParserError("azure_vms: %s" % exc) from None
+        except ImportError as exc:
+            from ansible_collections.azbackup.vmprep.plugins.module_utils._module import missing_package
+
+            package = missing_package(exc)
+            if not package:
+                raise
+            raise AnsibleParserError("azure_vms: the Python package %s is missing on the machine that runs the "
+                                     "inventory (install the collection's requirements.txt there, or in the execution "
+                                     "environment)." % package) from None
         except Exception as exc:  # pylint: disable=broad-except
             if isinstance(exc, AnsibleParserError):
                 raise
@@ -442,11 +482,16 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     def _hostnames(self, hosts, strict):
         template = self.get_option("hostname")
+        # A bare variable name (the default, azure_name) needs no template engine: 5,000 hosts save seconds.
+        simple = template.strip() if _IDENTIFIER.match(template.strip()) else None
         names = []
         for hostvars in hosts:
             name = None
             try:
-                name = self._compose(template, hostvars)
+                if simple is not None and simple in hostvars:
+                    name = hostvars[simple]
+                else:
+                    name = self._compose(template, hostvars)
             except Exception as exc:  # pylint: disable=broad-except
                 if strict:
                     raise _Failure("hostname '%s' could not be evaluated for VM %s: %s"
@@ -477,6 +522,34 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         return names
 
 
+def readiness_host_vars(estate, opts):
+    """Host variables plus azure_readiness {result, checks}, judged as backup_readiness_info judges them."""
+    from ansible_collections.azbackup.vmprep.plugins.module_utils import _discovery, _readiness
+
+    opts = dict(opts)
+    denied = estate.vaults_denied()
+    opts["vaults_denied"] = denied
+    opts["all_vaults"] = estate.vaults or []
+    found = None  # the named vaults that are in this subscription; None when the vaults could not be read
+    if denied or estate.vaults is None:
+        opts["vaults"] = []
+    elif opts["vault_names"]:
+        # Named vaults may live in any of the subscriptions read: a name that is in none of them is the error.
+        opts["vaults"] = [v for v in estate.vaults if ((v.get("name") or "").lower(), _discovery.parse_id(
+            v.get("id"))["resource_group"].lower()) in {tuple(n) for n in opts["vault_names"]}]
+        found = [[(v.get("name") or "").lower(), _discovery.parse_id(v.get("id"))["resource_group"].lower()]
+                 for v in opts["vaults"]]
+    else:
+        opts["vaults"] = _readiness.select_vaults(estate.vaults, opts)
+    out = []
+    for vm in estate.vms:
+        facts = estate.facts(vm, proxied=_readiness.is_proxied(vm, opts["proxy_vms"], opts["proxy_tag"]))
+        report = _readiness.vm_report(facts, opts, opts["checks"])
+        hostvars = _discovery.host_vars(estate, vm, facts=facts)
+        hostvars["azure_readiness"] = {"result": report["result"], "checks": report["checks"]}
+        out.append(hostvars)
+    return out, found
+
+
 class _Failure(Exception):
     """A failure already worded for the user."""
-

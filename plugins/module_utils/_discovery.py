@@ -19,6 +19,7 @@ Private to the collection: the leading underscore means no compatibility promise
 from __future__ import annotations
 
 import fnmatch
+import functools
 import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -34,9 +35,15 @@ def parse_id(resource_id):
     'name' is the name of the last resource (a subnet's, for a subnet id), 'type' its 'namespace/type'; absent parts
     are ''.
     """
+    return dict(_parse_id(resource_id or ""))
+
+
+@functools.lru_cache(maxsize=65536)
+def _parse_id(resource_id):
+    # An estate of thousands of VMs parses the same NSG, subnet and route-table ids over and over.
     from azure.mgmt.core.tools import parse_resource_id
 
-    parts = parse_resource_id(resource_id or "")
+    parts = parse_resource_id(resource_id)
     kind = "/".join(p for p in (parts.get("resource_namespace"), parts.get("resource_type")) if p)
     return {"subscription": parts.get("subscription") or "", "resource_group": parts.get("resource_group") or "",
             "name": parts.get("resource_name") or parts.get("name") or "", "type": kind}
@@ -406,7 +413,7 @@ class Estate(object):
     def view(self, vm):
         return self.views.get((vm.get("id") or "").lower())
 
-    def _record(self, kind, entry):
+    def record(self, kind, entry):
         self._denials.append((kind, entry))
         if entry not in self.unreadable:
             self.unreadable.append(entry)
@@ -483,7 +490,8 @@ def vm_facts(vm, view, nic_index, subnet_index, nsg_index, proxied=False, estate
             primary = entry
     route = route_facts(estate, primary, (primary_ref.get("id") or "").lower())
     path = outbound_path(estate, primary, route, (primary_ref.get("id") or "").lower())
-    for entry in (route["denied"], path["denied"], estate.vaults_denied()):
+    view_denied = estate.denied("views", (vm.get("id") or "") + "/instanceView") if view is None else None
+    for entry in (view_denied, route["denied"], path["denied"], estate.vaults_denied()):
         if entry and entry not in denials:
             denials.append(entry)
     unreadable = []
@@ -495,6 +503,7 @@ def vm_facts(vm, view, nic_index, subnet_index, nsg_index, proxied=False, estate
         "view": view,
         "route": route,
         "outbound_path": path,
+        "view_denied": view_denied,
         "vaults_denied": estate.vaults_denied(),
         "unreadable": unreadable,
         "power_state": power_state(view),
@@ -580,7 +589,7 @@ def outbound_path(estate, primary, route, primary_nic_id=""):
      'nat_gateway': resource|None}
     """
     out = {"path": "unknown", "resource_id": "", "reason": "", "internet_path": "unknown", "denied": None,
-           "nat_gateway": None}
+           "nat_gateway": None, "lb_without_rule": None}
     if primary is None:
         entry = estate.denied("nics", primary_nic_id) if primary_nic_id else None
         out.update(denied=entry, reason=unknown_reason(entry) if entry else "The VM's primary NIC cannot be read.")
@@ -597,13 +606,13 @@ def outbound_path(estate, primary, route, primary_nic_id=""):
     pip_id = ref_id(props(config).get("publicIPAddress"))
     pools = [ref_id(p) for p in props(config).get("loadBalancerBackendAddressPools") or []]
     subnet_name = parse_id(primary["subnet_id"])["name"]
-    path, rid, reason = "none", primary["subnet_id"], ""
+    path, rid, reason = "none", subnet.get("id") or primary["subnet_id"], ""
     if nat_id:
-        path, rid = "nat_gateway", nat_id
+        path, rid = "nat_gateway", (sp.get("natGateway") or {}).get("id")
         out["nat_gateway"] = estate.items["nat_gateways"].get(nat_id)
         reason = "NAT gateway %s on subnet %s." % (parse_id(nat_id)["name"], subnet_name)
     elif pip_id:
-        path, rid = "public_ip", pip_id
+        path, rid = "public_ip", (props(config).get("publicIPAddress") or {}).get("id")
         reason = "Public IP %s on NIC %s." % (parse_id(pip_id)["name"], primary["nic"].get("name"))
     else:
         rule, denied = None, None
@@ -619,8 +628,11 @@ def outbound_path(estate, primary, route, primary_nic_id=""):
                     break
             if rule:
                 break
+            if ((lb.get("sku") or {}).get("name") or "Standard").lower() != "basic" and not out.get("lb_without_rule"):
+                out["lb_without_rule"] = {"load_balancer": lb.get("name"), "pool": pool.rsplit("/", 1)[-1],
+                                          "id": lb.get("id")}
         if rule:
-            path, rid = "load_balancer", (rule[1].get("id") or rule[0].get("id") or "").lower()
+            path, rid = "load_balancer", rule[1].get("id") or rule[0].get("id") or ""
             reason = "Outbound rule %s of load balancer %s." % (rule[1].get("name"), rule[0].get("name"))
         elif denied and sp.get("defaultOutboundAccess") is False:
             out.update(denied=denied, reason=unknown_reason(denied))
@@ -638,7 +650,7 @@ def outbound_path(estate, primary, route, primary_nic_id=""):
         route_name = (route.get("route") or {}).get("name")
         hop = route.get("hop")
         ip = props(route.get("route")).get("nextHopIpAddress")
-        out.update(path="forced_tunnelling", resource_id=route.get("table_id") or "",
+        out.update(path="forced_tunnelling", resource_id=(route.get("table") or {}).get("id") or route.get("table_id") or "",
                    reason="Route table %s sends 0.0.0.0/0 (route %s) to %s%s." % (
                        table_name, route_name, hop, " " + ip if ip else ""))
     elif not route.get("known") and route.get("denied"):
@@ -662,10 +674,6 @@ def _group_of(resource_id):
     return parse_id(resource_id)["resource_group"].lower() if resource_id else ""
 
 
-def _sub_of(resource_id):
-    return parse_id(resource_id)["subscription"].lower() if resource_id else ""
-
-
 class _Discovery(object):
     """One run of discover(): the rounds of list requests, each round in one bounded pool."""
 
@@ -685,55 +693,44 @@ class _Discovery(object):
         self.got_views = set()
 
     # -- the references of what is in scope
-    def _primary_subnets(self):
-        out = set()
-        for nic in self._nics_in_scope():
-            for config in _configs(nic):
-                sid = ref_id(props(config).get("subnet"))
-                if sid:
-                    out.add(sid)
-        return out
-
-    def _nics_in_scope(self):
-        nics = self.estate.items["nics"]
-        return [nics[r] for vm in self.estate.vms for r in [ref_id(x) for x in _nic_refs(vm)] if r in nics]
-
-    def refs(self, kind):
+    def all_refs(self):
+        """{kind: set of lower-case ids} that the VMs in scope reference, from what has been read so far."""
         est = self.estate
-        if kind == "nics":
-            return {ref_id(r) for vm in est.vms for r in _nic_refs(vm)}
-        nics = self._nics_in_scope()
-        if kind == "vnets":
-            return {_vnet_of(s) for s in self._primary_subnets()}
-        if kind == "public_ips":
-            if not self.public_ips:
-                return set()
-            return {ref_id(props(c).get("publicIPAddress")) for n in nics for c in _configs(n)}
-        subnets = [est.subnets[s] for s in self._primary_subnets() if s in est.subnets]
-        if kind == "load_balancers":
+        nic_index, subnets = est.items["nics"], est.subnets
+        out = {kind: set() for kind in self.NETWORK}
+        nics = []
+        for vm in est.vms:
+            for ref in _nic_refs(vm):
+                rid = ref_id(ref)
+                out["nics"].add(rid)
+                if rid in nic_index:
+                    nics.append(nic_index[rid])
+        for nic in nics:
+            out["nsgs"].add(ref_id(props(nic).get("networkSecurityGroup")))
+            for config in _configs(nic):
+                cp = props(config)
+                sid = ref_id(cp.get("subnet"))
+                out["vnets"].add(_vnet_of(sid))
+                if self.public_ips:
+                    out["public_ips"].add(ref_id(cp.get("publicIPAddress")))
+                subnet = subnets.get(sid)
+                if subnet is None:
+                    continue
+                sp = props(subnet)
+                out["nsgs"].add(ref_id(sp.get("networkSecurityGroup")))
+                out["route_tables"].add(ref_id(sp.get("routeTable")))
+                out["nat_gateways"].add(ref_id(sp.get("natGateway")))
             # A load balancer decides the outbound path only of a NIC without a public IP whose subnet has no NAT
             # gateway; only then is its list read.
-            out = set()
-            for nic in nics:
-                config = props(_primary_config(nic))
-                subnet_id = ref_id(config.get("subnet"))
-                if config.get("publicIPAddress") or subnet_id not in est.subnets:
-                    continue
-                if ref_id(props(est.subnets[subnet_id]).get("natGateway")):
-                    continue
-                out |= {_lb_of(ref_id(p)) for p in config.get("loadBalancerBackendAddressPools") or []}
-            return out
-        if kind == "nsgs":
-            return ({ref_id(props(n).get("networkSecurityGroup")) for n in nics}
-                    | {ref_id(props(s).get("networkSecurityGroup")) for s in subnets})
-        if kind == "route_tables":
-            return {ref_id(props(s).get("routeTable")) for s in subnets}
-        if kind == "nat_gateways":
-            return {ref_id(props(s).get("natGateway")) for s in subnets}
-        return set()
+            primary = props(_primary_config(nic))
+            subnet = subnets.get(ref_id(primary.get("subnet")))
+            if subnet is not None and not primary.get("publicIPAddress") and not ref_id(props(subnet).get("natGateway")):
+                out["load_balancers"] |= {_lb_of(ref_id(p)) for p in primary.get("loadBalancerBackendAddressPools") or []}
+        return out
 
-    def jobs(self, kind):
-        ids = {i for i in self.refs(kind) if i and (not self.sub or _sub_of(i) == self.sub.lower())}
+    def jobs(self, kind, refs):
+        prefix = "/subscriptions/%s/" % self.sub.lower() if self.sub else "/"
+        ids = {i for i in refs if i and i.startswith(prefix)}
         items = self.estate.items[kind]
         if not ids - set(items) or self.sub_state[kind] == "ok":
             return []
@@ -778,22 +775,35 @@ class _Discovery(object):
             if kind == "view":
                 if _gone(value):  # deleted between the list and the GET
                     return
+                if _status(value) == 403:  # the VM is reported without its instance view
+                    parts = parse_id(arg.get("id"))
+                    entry = denial(value, "vms", self.sub, parts["resource_group"])
+                    entry.update(what="virtual machine instance views",
+                                 permission=entry["permission"] if "instanceView" in entry["permission"]
+                                 else "Microsoft.Compute/virtualMachines/instanceView/read")
+                    if not any(e["permission"] == entry["permission"] and e["scope"].lower() == entry["scope"].lower()
+                               for e in est.unreadable):
+                        est.record("views", entry)
+                    return
                 raise value
             entry = denial(value, kind, self.sub, arg)
             if entry is None:
                 if kind != "vaults" and _gone(value):  # a resource group that is gone: nothing in it
-                    self.listed[kind].add(arg) if arg else None
+                    if arg:
+                        self.listed[kind].add(arg.lower())
+                    else:
+                        self.sub_state[kind] = "ok"
                     return
                 raise value
             if kind == "vaults":
-                est._record(kind, entry)
+                est.record(kind, entry)
                 return
             if arg is None:
                 # Denied subscription-wide (Reader on some resource groups only): list the referenced groups.
                 self.sub_state[kind] = "denied"
             else:
                 self.listed[kind].add(arg.lower())
-                est._record(kind, entry)
+                est.record(kind, entry)
             return
         if kind == "vms":
             est.vms.extend(value)
@@ -851,14 +861,17 @@ class _Discovery(object):
         for vm in est.vms:
             view = props(vm).get("instanceView")
             if view:
+                # The whole instance view, as a GET of it answers: nothing more to read for this VM.
                 est.views[(vm.get("id") or "").lower()] = view
+                self.got_views.add((vm.get("id") or "").lower())
         kinds = self.NETWORK if network else ()
         while True:
             jobs = []
             if "views" in self.need:
                 jobs += self._view_jobs()
+            refs = self.all_refs() if kinds else {}
             for kind in kinds:
-                jobs += self.jobs(kind)
+                jobs += self.jobs(kind, refs[kind])
             if not jobs:
                 break
             self.run(jobs)
@@ -867,7 +880,8 @@ class _Discovery(object):
 
     def _view_jobs(self):
         est = self.estate
-        lacking = [vm for vm in est.vms if _needs_view_get(vm, est.view(vm))]
+        lacking = [vm for vm in est.vms if (vm.get("id") or "").lower() not in self.got_views
+                   and _needs_view_get(vm, est.view(vm))]
         if not lacking:
             return []
         if self.subscription_wide and not self.status_tried:
@@ -928,8 +942,9 @@ def _backup_extension(vm, view):
         kind = (props(ext).get("type") or "").lower()
         if kind in BACKUP_EXTENSIONS or (ext.get("name") or "").lower() in BACKUP_EXTENSIONS:
             state = (props(ext).get("provisioningState") or "").lower()
-            return ext.get("name") or kind, [{"code": "ProvisioningState/" + state, "displayStatus": state,
-                                               "level": "Error" if state == "failed" else "Info"}]
+            status = {"code": "ProvisioningState/" + state, "displayStatus": state,
+                      "level": "Error" if state == "failed" else "Info"}
+            return ext.get("name") or kind, [status]
     return None, []
 
 

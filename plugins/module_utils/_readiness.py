@@ -70,7 +70,7 @@ _NT_VERSION = re.compile(r"(\d+)\.(\d+)")
 
 
 def result(check, outcome, reason, remedy=""):
-    return {"check": check, "result": outcome, "reason": one_line(reason), "remedy": one_line(remedy)}
+    return {"check": check, "result": outcome, "reason": one_line(reason), "remedy": one_line(remedy, 600)}
 
 
 def one_line(text, limit=300):
@@ -571,23 +571,22 @@ def check_route(facts, opts):
     rg = parse_id(route["table_id"])["resource_group"]
     missing = " and ".join(t for t, r in (("Storage.%s" % region, bypass["storage"]), ("AzureBackup", bypass["backup"]))
                            if not r)
-    add_routes = ("add routes for the service tags %s with next hop Internet to route table %s (az network "
-                  "route-table route create -g %s --route-table-name %s -n <name> --address-prefix <tag> "
-                  "--next-hop-type Internet)" % (missing, name, rg, name))
+    add_routes = ("add routes for %s with next hop Internet to route table %s (az network route-table route create "
+                  "-g %s --route-table-name %s -n <name> --address-prefix <tag> --next-hop-type Internet)"
+                  % (missing, name, rg, name))
     if hop.lower() == "none":
         if proxied:
             return result(check, "warn", "%s: traffic to the Internet is dropped; a proxy is declared for the VM, "
                           "and must be reachable inside the virtual network." % said,
                           "Make sure the proxy is inside the virtual network or its peerings, or %s." % add_routes)
         return result(check, "fail", "%s: traffic to Storage and AzureBackup is dropped." % said,
-                      "Point 0.0.0.0/0 at a firewall that allows TCP 443 to Storage.%s and AzureBackup, or %s."
-                      % (region, add_routes))
+                      "Point 0.0.0.0/0 at a firewall that allows TCP 443 to them, or %s." % add_routes)
     if proxied:
         return result(check, "pass", "%s; a proxy is declared for the VM." % said,
                       "Make sure the proxy allows *.blob.core.windows.net and the Azure Backup endpoints.")
     return result(check, "warn", "%s: the appliance must allow TCP 443 to Storage.%s and AzureBackup." % (said, region),
-                  "Allow TCP 443 to the Storage.%s and AzureBackup service tags on the appliance (on Azure Firewall: "
-                  "a network rule with those service tags, or the AzureBackup FQDN tag), or %s." % (region, add_routes))
+                  "Allow TCP 443 to service tags %s on the appliance (Azure Firewall: a network rule with them), "
+                  "or %s." % (missing, add_routes))
 
 
 def check_outbound_path(facts, opts):
@@ -628,6 +627,16 @@ def check_outbound_path(facts, opts):
         return result(check, "pass", path["reason"])
     if kind in ("public_ip", "load_balancer"):
         return result(check, "pass", path["reason"])
+    if kind == "default_outbound_access" and path.get("lb_without_rule") and not proxied:
+        lb = path["lb_without_rule"]
+        return result(check, "warn", "The NIC is in backend pool %s of Standard load balancer %s, which has no outbound "
+                      "rule for it: the VM's way out then depends on the load balancer's rules, not on default "
+                      "outbound access." % (lb["pool"], lb["load_balancer"]),
+                      "Add an outbound rule for pool %s to load balancer %s (az network lb outbound-rule create -g %s "
+                      "--lb-name %s -n <name> --address-pool %s --frontend-ip-configs <frontend> --protocol All), or "
+                      "attach a NAT gateway to subnet %s." % (lb["pool"], lb["load_balancer"],
+                                                              parse_id(lb["id"])["resource_group"], lb["load_balancer"],
+                                                              lb["pool"], subnet["name"]))
     if kind == "default_outbound_access":
         return result(check, "pass", "%s Azure retires default outbound access for new virtual networks; an explicit "
                       "path (NAT gateway) is recommended." % path["reason"])
@@ -653,9 +662,16 @@ CHECK_FUNCTIONS = {
 
 # ---- facts, report, summary ---------------------------------------------------------------------
 
+# The checks that judge the instance view: 'unknown' when its GET was refused.
+VIEW_CHECKS = ("agent", "backup_extension", "power_state")
+
+
 def run_checks(facts, opts, checks=CHECKS):
     out = []
     for name in checks:
+        if name in VIEW_CHECKS and facts.get("view_denied"):
+            out.append(result(name, "unknown", unknown_reason(facts["view_denied"]), _grant(facts["view_denied"])))
+            continue
         try:
             out.append(CHECK_FUNCTIONS[name](facts, opts))
         except Exception as exc:  # pylint: disable=broad-except
@@ -679,6 +695,7 @@ def vm_report(facts, opts, checks=CHECKS):
         "agent_version": agent or "",
         "checks": results,
         "result": worst(r["result"] for r in results),
+        "unreadable": list(facts.get("unreadable") or []),
     }
 
 
@@ -764,6 +781,21 @@ def select_vaults(all_vaults, opts):
     return list(all_vaults)
 
 
+def assess(estate, params):
+    """Readiness of every VM of an Estate read with need ('network', 'vaults', 'views'), for host variables:
+    {vm id (lower case): {'result': pass|warn|unknown|fail, 'checks': [...]}}. `params` are the module's options
+    (validated here; scope options are ignored, the estate is what it is)."""
+    opts = validate(params)
+    denied = estate.vaults_denied()
+    opts["vaults_denied"] = denied
+    opts["all_vaults"] = estate.vaults or []
+    opts["vaults"] = [] if denied or estate.vaults is None else select_vaults(estate.vaults, opts)
+    out = {}
+    for vm in estate.vms:
+        facts = estate.facts(vm, proxied=is_proxied(vm, opts["proxy_vms"], opts["proxy_tag"]))
+        results = run_checks(facts, opts, opts["checks"])
+        out[(vm.get("id") or "").lower()] = {"result": worst(r["result"] for r in results), "checks": results}
+    return out
 
 
 def build_report(reader, params):

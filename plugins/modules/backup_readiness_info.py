@@ -15,14 +15,22 @@ description:
   - "The checks: C(agent) (VM agent present, Ready and recent enough), C(backup_extension) (VMSnapshot /
     VMSnapshotLinux status), C(power_state), C(region) (a vault in the VM's region), C(disks) (data-disk count,
     ephemeral OS disk, disks that need the Enhanced policy), C(os) (supported OS; a Linux VM needs the agent),
-    C(network_config) (load-balancer backend, several NICs or public IPs) and C(outbound) (the NSG rules on the NIC
-    and the subnet allow TCP 443 to C(Storage), or a proxy is declared)."
-  - Each check gives V(pass), V(warn) or V(fail), a one-line reason and a remedy. See the collection's
-    C(docs/readiness.md) for the table of checks.
-  - "Requests grow with the number of resource groups and list pages, not with VMs times checks: VMs, NICs, NSGs,
-    virtual networks and vaults are read with list calls; instance views come from one subscription-wide list
-    (C(statusOnly=true)) where the scope is the subscription, otherwise with one GET per VM, run concurrently
-    (O(max_concurrency)). Throttling answers (429) are retried honouring C(Retry-After)."
+    C(network_config) (load-balancer backend, several NICs or public IPs), C(outbound) (the NSG rules on the NIC
+    and the subnet allow TCP 443 to C(Storage.<region>) and C(AzureBackup), or a proxy is declared), C(route)
+    (forced tunnelling: the subnet's route table sends 0.0.0.0/0 to an appliance, a gateway or nowhere) and
+    C(outbound_path) (the subnet's way out: NAT gateway, public IP, load-balancer outbound rule or default outbound
+    access; none for a private subnet)."
+  - Each check gives V(pass), V(warn), V(unknown) or V(fail), a one-line reason and a remedy. V(unknown) means a
+    read the check needs was denied (HTTP 403); the reason names the permission and the scope. See the
+    collection's C(docs/readiness.md) for the table of checks.
+  - "Requests grow with the number of resource groups and list pages, not with VMs times checks: VMs (with their
+    instance views, C($expand=instanceView)), NICs, NSGs, virtual networks and vaults are read with list calls, and
+    route tables, NAT gateways and load balancers with one list each only when a subnet or NIC in scope references
+    them. Where a list does not carry the instance views, they come from C(statusOnly=true) or one GET per VM, run
+    concurrently (O(max_concurrency)). Throttling answers (429) are retried honouring C(Retry-After)."
+  - "A read the identity may not do never fails the module, except the VM list itself: a subscription-wide list
+    refused with 403 is replaced by the lists of the resource groups the VMs reference, and a refused list is
+    returned in RV(unreadable); the checks that needed it say V(unknown)."
 author:
   - azbackup.vmprep developers (@azbackup)
 options:
@@ -87,7 +95,9 @@ options:
   proxy_vms:
     description:
       - Names or shell-style patterns of VMs whose outbound traffic goes through a proxy. For them the C(outbound)
-        check passes even when the NSG rules block TCP 443 to C(Storage). V(*) declares a proxy for every VM.
+        check passes even when the NSG rules block TCP 443 to C(Storage) or C(AzureBackup), the C(route) check
+        passes a default route to an appliance or a gateway (and warns on one to V(None)), and C(outbound_path)
+        passes a private subnet. V(*) declares a proxy for every VM.
     type: list
     elements: str
     default: []
@@ -99,11 +109,12 @@ options:
     default: azbackup-proxy
   checks:
     description:
-      - The checks to run. All by default.
+      - The checks to run. All by default. Without C(region) and O(vaults) no vault is read; without
+        C(network_config), C(outbound), C(route) and C(outbound_path) no network resource is read.
     type: list
     elements: str
-    choices: [agent, backup_extension, power_state, region, disks, os, network_config, outbound]
-    default: [agent, backup_extension, power_state, region, disks, os, network_config, outbound]
+    choices: [agent, backup_extension, power_state, region, disks, os, network_config, outbound, route, outbound_path]
+    default: [agent, backup_extension, power_state, region, disks, os, network_config, outbound, route, outbound_path]
   max_concurrency:
     description:
       - How many per-VM reads (instance views) and per-resource-group lists run at the same time, 1 to 64.
@@ -116,9 +127,13 @@ notes:
   - The agent, extension and OS version are read from the VM's instance view. A stopped or deallocated VM has no
     running agent to report; its C(agent) check is a warning until the VM runs.
   - The C(outbound) check evaluates the custom and default outbound rules of the NSG on the primary NIC and on its
-    subnet in priority order. A Deny rule on a specific address range before the deciding rule gives a warning,
-    because the module cannot tell whether the range holds Storage addresses.
-  - Needs Reader on the VMs, NICs, virtual networks, NSGs and vaults.
+    subnet in priority order, for TCP 443 to C(Storage.<region>) and to C(AzureBackup). A Deny rule on a specific
+    address range before the deciding rule gives a warning, because the module cannot tell whether the range holds
+    Storage or Azure Backup addresses.
+  - The C(route) check reads the route table of the primary NIC's subnet. Routes learned by BGP (from a VPN or
+    ExpressRoute gateway) are not in the route table and cannot be seen.
+  - Needs Reader on the VMs, NICs, virtual networks, NSGs, route tables, NAT gateways, load balancers and vaults.
+    Without some of them the module still reports every VM it can list; see RV(unreadable).
   - Reads Resource Manager through azure-mgmt-core's public pipeline with fixed api-versions (Microsoft.Compute
     2026-04-01, Microsoft.Network 2025-07-01, Microsoft.RecoveryServices 2026-11-01); it imports no
     azure-mgmt-compute, azure-mgmt-network or azure-mgmt-recoveryservices code, so any release of them that the
@@ -185,9 +200,13 @@ vms:
       type: str
       sample: 2.9.1.1
     result:
-      description: The worst result of the VM's checks.
+      description: The worst result of the VM's checks, in the order V(pass) < V(warn) < V(unknown) < V(fail).
       type: str
       sample: warn
+    unreadable:
+      description: The entries of RV(unreadable) that concern this VM (the reads its V(unknown) checks needed).
+      type: list
+      elements: dict
     checks:
       description: The results of the checks.
       type: list
@@ -198,13 +217,13 @@ vms:
           type: str
           sample: outbound
         result:
-          description: V(pass), V(warn) or V(fail).
+          description: V(pass), V(warn), V(unknown) (a read the check needs was denied) or V(fail).
           type: str
           sample: fail
         reason:
           description: One line saying why.
           type: str
-          sample: NSG nsg-web rule DenyInternet (priority 4000) blocks outbound TCP 443 to Storage.westeurope.
+          sample: NSG nsg-web rule DenyInternet (priority 4000) blocks outbound TCP 443 to Storage.westeurope and AzureBackup.
         remedy:
           description: What to do about it; empty for a pass.
           type: str
@@ -212,13 +231,37 @@ summary:
   description: Counts of VMs per worst result, and of results per check.
   returned: success
   type: dict
-  sample: {"vms": 3, "pass": 1, "warn": 1, "fail": 1, "checks": {"agent": {"pass": 2, "warn": 1, "fail": 0}}}
+  sample: {"vms": 3, "pass": 1, "warn": 1, "unknown": 0, "fail": 1,
+           "checks": {"agent": {"pass": 2, "warn": 1, "unknown": 0, "fail": 0}}}
 vaults:
-  description: The vaults the C(region) check used.
+  description: The vaults the C(region) check used; empty when the vault list could not be read.
   returned: success
   type: list
   elements: dict
   sample: [{"name": "rsv-weu", "resource_group": "rg-backup", "location": "westeurope"}]
+unreadable:
+  description:
+    - The lists Resource Manager refused (HTTP 403), one entry per refused list. The checks that needed them say
+      V(unknown). A subscription-wide list refused and then read per resource group is not listed.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    what:
+      description: What could not be read.
+      type: str
+      sample: virtual networks
+    permission:
+      description: The permission the identity lacks, from Resource Manager's message.
+      type: str
+      sample: Microsoft.Network/virtualNetworks/read
+    scope:
+      description: The scope it lacks it on.
+      type: str
+      sample: /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-net
+    message:
+      description: Resource Manager's message.
+      type: str
 requests:
   description: How many HTTP requests to Resource Manager the module sent (retries included).
   returned: success
@@ -227,12 +270,12 @@ requests:
 """
 
 from ansible_collections.azbackup.vmprep.plugins.module_utils._module import AzureModule
-from ansible_collections.azbackup.vmprep.plugins.module_utils import _readiness
+from ansible_collections.azbackup.vmprep.plugins.module_utils import _discovery, _readiness
 
 
 def main_logic(module):
     _readiness.validate(module.params)  # bad input fails before any request
-    reader = _readiness.Reader(module.clients, module.params["max_concurrency"])
+    reader = _discovery.Reader(module.clients, module.params["max_concurrency"])
     report = _readiness.build_report(reader, module.params)
     module.exit(changed=False, **report)
 

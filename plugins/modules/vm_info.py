@@ -253,7 +253,7 @@ def main_logic(module):
     scope = {"resource_groups": opts["resource_groups"] or None,
              "exclude_resource_groups": opts["exclude_resource_groups"], "names": opts["names"]}
     estate = _discovery.discover(module.clients, scope=scope, max_concurrency=opts["max_concurrency"],
-                                 need=("network",))
+                                 need=("network", "views"))
     vms = [_discovery.host_vars(estate, vm) for vm in estate.vms]
     vms = [v for v in vms if _scope.keep(v, opts["tags"], opts["exclude_tags"], opts["power_states"])]
     vms.sort(key=lambda v: (str(v.get("azure_resource_group") or "").lower(), str(v.get("azure_name") or "").lower()))

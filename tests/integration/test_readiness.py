@@ -65,7 +65,8 @@ def test_resource_group_scope_request_plan(run, loaded):
     n_vms = result["summary"]["vms"]
     per_vm = [r for r in reads if r["path"].lower().endswith("/instanceview")]
     lists = [r for r in reads if not r["path"].lower().endswith("/instanceview")]
-    assert len(per_vm) == n_vms and len({r["path"].lower() for r in per_vm}) == n_vms
+    # The group's VM list carries the instance views ($expand=instanceView): no GET per VM.
+    assert n_vms == 19 and per_vm == []
     # VMs, NICs (2 groups), VNets (1), NSGs (2 groups), vaults, and the load balancers of the group whose backend
     # pool decides a VM's outbound path: lists only, no GET of a single NIC/NSG/VNet.
     paths = sorted(r["path"].lower().rsplit("/providers/", 1)[-1] for r in lists)
@@ -84,11 +85,12 @@ def test_subscription_scope_uses_only_list_calls(run, loaded):
     assert not result.get("failed"), result
     assert [v["name"] for v in result["vms"]] == ["vm-blocked", "vm-good"]
     reads = arm_requests(loaded)
-    # statusOnly=true carries the instance views: 6 lists, no per-VM GET.
+    # The VM list with $expand=instanceView carries the instance views: 5 lists (VMs, NICs, VNets, NSGs, vaults), no
+    # statusOnly list, no per-VM GET.
     assert not any(r["path"].lower().endswith("/instanceview") for r in reads)
-    assert len(reads) == 6, [r["path"] for r in reads]
-    status_only = [r for r in reads if (r.get("query") or {}).get("statusOnly") == "true"]
-    assert len(status_only) == 1
+    assert len(reads) == 5, [r["path"] for r in reads]
+    vm_lists = [r for r in reads if r["path"].lower().endswith("/microsoft.compute/virtualmachines")]
+    assert [(r.get("query") or {}).get("$expand") for r in vm_lists] == ["instanceView"]
     assert check_of(by_name(result)["vm-blocked"], "outbound")["result"] == "fail"
 
 

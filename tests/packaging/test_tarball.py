@@ -127,6 +127,7 @@ def test_user_facing_files_ship(members):
             "changelogs/changelog.yaml", "execution-environment/execution-environment.yml",
             "execution-environment/requirements.yml", "tests/config.yml"]
     want += _tracked("plugins/modules", ".py") + _tracked("plugins/module_utils", ".py") + _tracked("plugins/filter", ".py")
+    want += _tracked("plugins/inventory", ".py") + _tracked("inventories/azure", ".yml")
     want += _tracked("playbooks", ".yml") + _tracked("docs", ".md") + _tracked("awx", ".yml")
     for role in sorted(os.listdir(os.path.join(ROOT, "roles"))):
         want += [f"roles/{role}/meta/argument_specs.yml", f"roles/{role}/meta/main.yml", f"roles/{role}/tasks/main.yml"]
@@ -173,6 +174,13 @@ def test_install_and_ansible_doc_everything(tarball, tmp_path, venv):
     for f in filters:
         doc = json.loads(_run([os.path.join(bindir, "ansible-doc"), "-t", "filter", "-j", f"{FQCN}.{f}"], env=env))
         assert doc[f"{FQCN}.{f}"]["doc"]["short_description"], f
+    inventories = sorted(f[:-3] for f in os.listdir(installed / "plugins" / "inventory") if f.endswith(".py")
+                         and f != "__init__.py")
+    assert inventories, "no inventory plugin installed"
+    for i in inventories:
+        doc = json.loads(_run([os.path.join(bindir, "ansible-doc"), "-t", "inventory", "-j", f"{FQCN}.{i}"], env=env))
+        entry = doc[f"{FQCN}.{i}"]["doc"]
+        assert entry["short_description"] and entry["options"]["subscriptions"], i
     for r in roles:
         doc = json.loads(_run([os.path.join(bindir, "ansible-doc"), "-t", "role", "-j", f"{FQCN}.{r}"], env=env))
         entry = doc[f"{FQCN}.{r}"]

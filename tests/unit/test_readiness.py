@@ -1,5 +1,6 @@
 """backup_readiness_info: every check's pass / warn / fail, NSG evaluation, option validation, and the request plan of
-gather() (lists per resource group or subscription, at most one GET per VM) against a fake reader."""
+build_report() through _discovery (lists per resource group or subscription, at most one GET per VM) against a fake
+reader."""
 
 import copy
 import threading
