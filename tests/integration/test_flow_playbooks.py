@@ -100,6 +100,7 @@ def nsg_requests(sandbox):
 
 
 def test_service_tags_with_the_plugin_inventory(run, sandbox):
+    sandbox.control.clear_faults()  # exact request counts (the fault profiles: test_nsg_many.py)
     sandbox.control.load_fixtures(fleet())
     sandbox.control.clear_requests()
     proc, doc, tasks = playbook(run, "network_service_tags.yml", plugin_inventory(run))
