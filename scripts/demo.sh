@@ -60,8 +60,12 @@ PY
 fi
 echo "sandbox: $AZBACKUP_SANDBOX_URL (state and log in .sandbox/; DEMO_RESET=1 make demo starts from the seed again)"
 
-INVENTORY=(-i inventories/demo/hosts.yml)
+# The VMs come from the sandbox through the collection's own inventory plugin (region, OS, NSGs on each VM's path,
+# readiness); hosts.yml adds localhost and the demo's variables. azbackup_nsgs is emptied so that the network step
+# opens the NSGs it finds from the VMs (hosts.yml's list stays for the tests that use that file alone).
+INVENTORY=(-i inventories/demo/hosts.yml -i inventories/demo/sandbox.azure_vms.yml)
 EXTRA=(-e azbackup_network_mode=service_tags)
+FROM_VMS=(-e '{"azbackup_nsgs": []}')
 step "3/4 Local test VMs"
 start_guests() {
   tests/roles/build-images.sh 12 | sed 's/^/  /' || return 1
@@ -112,9 +116,10 @@ fi
 
 PLAYBOOK=${DEMO_PLAYBOOK:-playbooks/prepare_backup_environment.yml}  # or one step playbook (docs/getting-started.md)
 step "4/4 Running $PLAYBOOK"
+echo "inventory: the azbackup.vmprep.azure_vms plugin against the sandbox (inventories/demo/sandbox.azure_vms.yml)"
 export ANSIBLE_PYTHON_INTERPRETER=$BIN/python ANSIBLE_LOCALHOST_WARNING=false ANSIBLE_HOST_KEY_CHECKING=false
 read -r -a demo_args <<< "${DEMO_ARGS:-}"  # extra ansible-playbook arguments, split on blanks
-"$BIN/ansible-playbook" "${INVENTORY[@]}" "$PLAYBOOK" "${EXTRA[@]}" "${demo_args[@]}"
+"$BIN/ansible-playbook" "${INVENTORY[@]}" "$PLAYBOOK" "${EXTRA[@]}" "${FROM_VMS[@]}" "${demo_args[@]}"
 
 step "Done in $(( $(date +%s) - started )) s"
 echo "Readiness report: $ROOT/reports/readiness.html (and readiness.md)"

@@ -384,21 +384,63 @@ def complete(spec, existing, nsg_name):
     return full
 
 
-def validate_many(rules, subscription_id=None, resource_group=None):
-    """The ``rules`` list of nsg_rules → list of specs; names must be unique (case-insensitively)."""
+def validate_many(rules, subscription_id=None, resource_group=None, option_prefixes=None):
+    """The ``rules`` list of nsg_rules → list of specs; names must be unique (case-insensitively).
+
+    ``option_prefixes`` names each item in messages (default ``rules[N].``); the multi-NSG form gives
+    ``security_groups[M].rules[N].`` for the rules of one NSG.
+    """
     specs = []
     seen = {}
     if len(rules) > MAX_RULES:
         raise Invalid("rules has %d items; an NSG holds at most %d rules." % (len(rules), MAX_RULES))
     for index, options in enumerate(rules):
-        spec = validate(options, subscription_id, resource_group, option_prefix="rules[%d]." % index)
+        prefix = option_prefixes[index] if option_prefixes else "rules[%d]." % index
+        spec = validate(options, subscription_id, resource_group, option_prefix=prefix)
         key = spec["name"].lower()
         if key in seen:
-            raise Invalid("rules[%d].name '%s' repeats rules[%d].name: each rule must appear once."
-                          % (index, spec["name"], seen[key]))
-        seen[key] = index
+            raise Invalid("%sname '%s' repeats %sname: each rule must appear once."
+                          % (prefix, spec["name"], seen[key]))
+        seen[key] = prefix
         specs.append(spec)
     return specs
+
+
+# ---- the {region} placeholder ---------------------------------------------------------------------------------
+
+REGION_PLACEHOLDER = "{region}"
+# What validation before any request puts in place of the placeholder (any region name would do).
+REGION_SAMPLE = "westeurope"
+_REGION_NAME = re.compile(r"^[a-z][a-z0-9]{1,49}\Z")
+REGION_FIELDS = ("source_address_prefixes", "destination_address_prefixes")
+
+
+def uses_region(rules):
+    """True when an address prefix of the rules (module options) holds the {region} placeholder."""
+    return any(REGION_PLACEHOLDER in str(value) for item in rules for key in REGION_FIELDS
+               for value in item.get(key) or [])
+
+
+def with_region(rules, region):
+    """The rules (module options) with {region} in their address prefixes replaced by ``region``."""
+    out = []
+    for options in rules:
+        item = dict(options)
+        for key in REGION_FIELDS:
+            if item.get(key):
+                item[key] = [str(value).replace(REGION_PLACEHOLDER, region) for value in item[key]]
+        out.append(item)
+    return out
+
+
+def nsg_region(nsg, name):
+    """The NSG's region as read (normalized: lower case, no spaces), for {region}; Unreadable when it has none."""
+    location = nsg.get("location") if isinstance(nsg, dict) else None
+    region = re.sub(r"\s+", "", location).lower() if isinstance(location, str) else ""
+    if not _REGION_NAME.match(region):
+        raise _unreadable("network security group '%s'" % name,
+                          "its location %r is not a region name, so {region} cannot be resolved" % (location,))
+    return region
 
 
 # ---- translation --------------------------------------------------------------------------------------------

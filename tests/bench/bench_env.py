@@ -63,6 +63,8 @@ def azcollection_requirements():
 
 
 def installed_version(venv, dist):
+    if not os.path.exists(py(venv)):
+        return None  # (the azure.azcollection venv exists only once a section that compares has run)
     out = subprocess.run([py(venv), "-c", "import importlib.metadata as m, sys; print(m.version(sys.argv[1]))", dist],
                          capture_output=True, text=True, check=False)
     return out.stdout.strip() or None
@@ -238,7 +240,8 @@ def machine():
         "os": platform.platform(),
         "python": platform.python_version(),
         "python_theirs": subprocess.run([py(THEIRS_VENV), "-c", "import platform; print(platform.python_version())"],
-                                        capture_output=True, text=True, check=False).stdout.strip() or None,
+                                        capture_output=True, text=True, check=False).stdout.strip() or None
+        if os.path.exists(py(THEIRS_VENV)) else None,
         "ansible_core_ours": installed_version(OURS_VENV, "ansible-core"),
         "ansible_core_theirs": installed_version(THEIRS_VENV, "ansible-core"),
         "ansible_bundle": installed_version(OURS_VENV, "ansible"),

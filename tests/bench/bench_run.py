@@ -23,7 +23,9 @@ from bench_common import (  # noqa: E402
     summarize, write_json,
 )
 
-SECTIONS = ("footprint", "imports", "tasks", "nsg50", "prepare", "scale")
+SECTIONS = ("footprint", "imports", "tasks", "nsg50", "prepare", "scale", "inventory", "fleet")
+# Sections that compare with azure.azcollection (they need its venv, and the sandbox on 127.0.0.1:443).
+THEIRS_SECTIONS = ("footprint", "imports", "tasks", "nsg50", "prepare")
 
 
 def log(msg):
@@ -366,8 +368,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=int(os.environ.get("BENCH_RUNS", "5")),
                         help="repetitions for medians (default 5, env BENCH_RUNS)")
-    parser.add_argument("--only", default=",".join(SECTIONS),
-                        help="comma-separated sections to run (default all: %s)" % ",".join(SECTIONS))
+    parser.add_argument("--only", default=os.environ.get("BENCH_SECTIONS") or ",".join(SECTIONS),
+                        help="comma-separated sections to run (default all: %s; env BENCH_SECTIONS)"
+                        % ",".join(SECTIONS))
     parser.add_argument("--out", default=RESULTS_JSON, help="where to write the raw results")
     args = parser.parse_args(argv)
     runs = max(1, min(args.runs, 50))
@@ -379,9 +382,10 @@ def main(argv=None):
     started = time.time()
     results = {"started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "runs": runs, "sections": only, "skipped": []}
 
-    ours_core = bench_env.installed_version(bench_env.OURS_VENV, "ansible-core")
-    log("azure.azcollection venv (%s), ansible-core %s" % (os.path.relpath(bench_env.THEIRS_VENV, ROOT), ours_core))
-    results["_theirs_footprint"] = bench_env.prepare_theirs_venv(ours_core)
+    if set(THEIRS_SECTIONS) & set(only):
+        ours_core = bench_env.installed_version(bench_env.OURS_VENV, "ansible-core")
+        log("azure.azcollection venv (%s), ansible-core %s" % (os.path.relpath(bench_env.THEIRS_VENV, ROOT), ours_core))
+        results["_theirs_footprint"] = bench_env.prepare_theirs_venv(ours_core)
     results["machine"] = bench_env.machine()
     results["machine"]["load_average_start"] = [round(v, 2) for v in os.getloadavg()]
     log("building and installing our collection from its tarball")
@@ -414,15 +418,37 @@ def main(argv=None):
             sandbox.stop()
     if "scale" in only:
         section_scale(results)
+    if "inventory" in only or "fleet" in only:
+        import bench_fleet
+
+        if "inventory" in only:
+            bench_fleet.section_inventory(results, collections_path)
+        if "fleet" in only:
+            bench_fleet.section_fleet(results, collections_path)
 
     results.pop("_theirs_footprint", None)
     results["machine"]["load_average_end"] = [round(v, 2) for v in os.getloadavg()]
     results["ratios"] = {"headers": TABLE_HEADERS, "rows": ratio_rows(results)}
     results["seconds"] = round(time.time() - started, 1)
+    if set(only) != set(SECTIONS) and os.path.exists(args.out):
+        # A partial run (--only / BENCH_SECTIONS) keeps the other sections of the last full run.
+        from bench_common import read_json
+
+        merged = read_json(args.out, {}) or {}
+        merged.update(results)
+        merged["sections"] = sorted(set(merged.get("sections") or []) | set(only))
+        merged["ratios"] = {"headers": TABLE_HEADERS, "rows": ratio_rows(merged)}
+        results = merged
     write_json(args.out, results)
     print()
-    print(format_table(TABLE_HEADERS, results["ratios"]["rows"]))
-    print()
+    if results["ratios"]["rows"]:
+        print(format_table(TABLE_HEADERS, results["ratios"]["rows"]))
+        print()
+    if results.get("inventory") or results.get("fleet"):
+        import bench_fleet
+
+        print(bench_fleet.table(results))
+        print()
     if results["skipped"]:
         print("skipped (module not available yet): %s" % ", ".join(results["skipped"]))
     print("raw results: %s (%.0f s); docs: %s tests/bench/report.py"

@@ -310,18 +310,52 @@ def render(results, image):
         rows = [[f["scenario"], f["vms"], f["requests"], s(f["module_seconds"]), s(f["playbook_seconds"])]
                 for f in scale["figures"]]
         out.append(format_table(["scope", "VMs", "ARM requests", "module", "ansible-playbook"], rows) + "\n")
+    fleet = fleet_block(results)
+    if fleet:
+        out.append(fleet)
     if results.get("skipped"):
         out.append("Not measured (module not available when the benchmark ran): %s.\n" % ", ".join(results["skipped"]))
     return "\n".join(out)
 
 
+FLEET_BEGIN = "<!-- fleet sections: tests/bench/report.py --fleet-only rewrites from here -->"
+FLEET_END = "<!-- end of the fleet sections -->"
+
+
+def fleet_block(results):
+    import bench_fleet
+
+    text = bench_fleet.markdown(results)
+    return "%s\n%s%s\n" % (FLEET_BEGIN, text, FLEET_END) if text else ""
+
+
+def splice_fleet(doc, results):
+    """docs/performance.md with its fleet sections replaced (or added after the first paragraph)."""
+    block = fleet_block(results)
+    if FLEET_BEGIN in doc and FLEET_END in doc:
+        head, rest = doc.split(FLEET_BEGIN, 1)
+        return head + block.rstrip("\n") + rest.split(FLEET_END, 1)[1]
+    title, sep, body = doc.partition("\n\n")
+    intro, sep2, rest = body.partition("\n\n")
+    return title + sep + intro + sep2 + block + "\n" + rest
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--results", default=RESULTS_JSON)
+    parser.add_argument("--fleet-only", action="store_true",
+                        help="only rewrite the fleet sections (inventory, fleet) of docs/performance.md")
     args = parser.parse_args(argv)
     results = read_json(args.results)
     if not results:
         raise SystemExit("report: no results in %s; run `make bench` first" % args.results)
+    if args.fleet_only:
+        with open(DOC, encoding="utf-8") as fh:
+            doc = fh.read()
+        with open(DOC, "w", encoding="utf-8") as fh:
+            fh.write(splice_fleet(doc, results))
+        print("report: wrote the fleet sections of %s" % os.path.relpath(DOC, ROOT))
+        return 0
     times, ratios = plot_series(results)
     image = None
     if ratios:

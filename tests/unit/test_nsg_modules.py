@@ -115,6 +115,7 @@ class Rules:
 
 def batch_params(**kw):
     params = {"resource_group": "rg", "security_group": "nsg", "purge": False, "max_attempts": 5, "wait_timeout": 60,
+              "security_groups": None, "max_concurrency": 16,
               "rules": [{"name": "mine", "state": "present", "direction": "Outbound", "priority": None,
                          "priority_range": [3000, 3100], "protocol": "Tcp",
                          "access": "Allow", "source_address_prefixes": ["*"], "destination_address_prefixes": ["*"],
