@@ -147,10 +147,10 @@ seealso:
 """
 
 EXAMPLES = r"""
-# The smallest configuration: every VM of the credential's subscription, grouped by region and OS
-plugin: azbackup.vmprep.azure_vms
-
----
+# One configuration file (its name ends in azure_vms.yml). The smallest one is the single line
+#   plugin: azbackup.vmprep.azure_vms
+# which lists every VM of the credential's subscription, grouped by region and OS.
+#
 # Two subscriptions, running VMs of some resource groups, without the ones tagged backup=skip; readiness verdicts
 plugin: azbackup.vmprep.azure_vms
 subscriptions:
@@ -171,16 +171,13 @@ keyed_groups:
 groups:
   azbackup_linux_vms: azure_os_type == 'linux'
   azbackup_windows_vms: azure_os_type == 'windows'
-
----
-# A cloud with its own Resource Manager URL and CA, and a cache of one hour
-plugin: azbackup.vmprep.azure_vms
-cloud_environment: https://management.local.azurestack.external
-ca_bundle: /etc/pki/azurestack-ca.pem
-cache: true
-cache_plugin: ansible.builtin.jsonfile
-cache_connection: /tmp/azure_vms_cache
-cache_timeout: 3600
+# A cloud with its own Resource Manager URL and CA, and a cache of one hour, add:
+#   cloud_environment: https://management.local.azurestack.external
+#   ca_bundle: /etc/pki/azurestack-ca.pem
+#   cache: true
+#   cache_plugin: ansible.builtin.jsonfile
+#   cache_connection: /tmp/azure_vms_cache
+#   cache_timeout: 3600
 """
 
 import copy
