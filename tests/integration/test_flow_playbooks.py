@@ -202,3 +202,46 @@ def test_vaults_take_the_regions_of_the_plugin_inventory(run, sandbox):
     proc, doc, tasks = playbook(run, "vaults.yml", static_inventory(run, hosts), extra, check=True)
     assert proc.returncode == 0, proc.stdout[-4000:]
     assert sorted(r["region"] for r in tasks["Ensure a vault in each region"]["results"]) == ["uksouth", "westeurope"]
+
+
+def test_denied_network_reads_fail_closed_before_any_write(run, sandbox):
+    """A VM whose NIC or VNet (subnet) read was denied has NSGs nobody knows: not "nothing to open" but "NSGs
+    unknown", and the play fails before any NSG write, naming the VMs, the permission and the scope - unless
+    azbackup_nsgs_unknown_ok says to go on with the NSGs that are known."""
+    sandbox.control.load_fixtures(fleet())
+    sub = sandbox.subscription_id
+    neu = "/subscriptions/%s/resourceGroups/rg-flow-neu" % sub
+    sandbox.control.set_faults(deny=[{"scope": neu, "actions": ["Microsoft.Network/networkInterfaces/read"]}])
+    sandbox.control.clear_requests()
+    proc, doc, tasks = playbook(run, "network_service_tags.yml", plugin_inventory(run))
+    assert proc.returncode != 0, proc.stdout[-3000:]
+    stop = tasks["Stop when an NSG of a VM in scope is unknown"]
+    assert stop.get("failed"), stop
+    assert "vm-both" in stop["msg"] and "vm-nic-only" not in stop["msg"], stop["msg"]
+    assert "Microsoft.Network/networkInterfaces/read over %s" % neu in stop["msg"], stop["msg"]
+    assert tasks["VMs whose NSGs are unknown (a read was denied)"]["msg"] == "NSGs unknown for 1 VM(s): vm-both"
+    assert tasks["VMs with no NSG on their path (nothing to open)"]["msg"] == "Nothing to open for 1 VM(s): vm-neither"
+    denied = tasks["Collect the NSGs"]["ansible_facts"]["azbackup_unreadable_reads"]
+    assert [(u["permission"], u["scope"]) for u in denied] == [("Microsoft.Network/networkInterfaces/read", neu)]
+    assert arm_requests(sandbox, writes=True) == []
+
+    # azbackup_nsgs_unknown_ok: the NSGs that are known are opened, the unknown VM stays listed.
+    proc, doc, tasks = playbook(run, "network_service_tags.yml", plugin_inventory(run),
+                                {"azbackup_nsgs_unknown_ok": True})
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert "2 NSG(s) from inventory" in tasks["The NSGs to open"]["msg"], tasks["The NSGs to open"]
+    assert_tag_rules(sandbox, {NIC_WEU, SUBNET_WEU})
+
+    # A static inventory (vm_info) fails the same way; the denied VNet hides the subnet NSG of every VM behind it.
+    weu = "/subscriptions/%s/resourceGroups/rg-flow-weu" % sub
+    sandbox.control.load_fixtures(fleet())
+    sandbox.control.set_faults(deny=[{"scope": weu, "actions": ["Microsoft.Network/virtualNetworks/read"]}])
+    sandbox.control.clear_requests()
+    hosts = {"vm-nic-only": {}, "vm-subnet-only": {}, "vm-both": {}}
+    proc, doc, tasks = playbook(run, "network_proxy.yml", static_inventory(run, hosts),
+                                {"azbackup_proxy_address": "10.0.0.5/32"})
+    assert proc.returncode != 0, proc.stdout[-3000:]
+    stop = tasks["Stop when an NSG of a VM in scope is unknown"]
+    assert "vm-nic-only, vm-subnet-only" in stop["msg"], stop["msg"]
+    assert "Microsoft.Network/virtualNetworks/read over %s" % weu in stop["msg"], stop["msg"]
+    assert arm_requests(sandbox, writes=True) == []
