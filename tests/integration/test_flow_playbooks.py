@@ -245,3 +245,24 @@ def test_denied_network_reads_fail_closed_before_any_write(run, sandbox):
     assert "vm-nic-only, vm-subnet-only" in stop["msg"], stop["msg"]
     assert "Microsoft.Network/virtualNetworks/read over %s" % weu in stop["msg"], stop["msg"]
     assert arm_requests(sandbox, writes=True) == []
+
+
+def test_proxy_rule_goes_to_every_nsg_of_the_vms_in_scope(run, sandbox):
+    """docs/network.md's table says where option 2 writes: every NSG of the VMs in scope (not only the proxy VM's),
+    azbackup_network_hosts narrows it, and the same write removes option 1's rules there."""
+    with open(os.path.join(ROOT, "docs", "network.md"), encoding="utf-8") as handle:
+        row = next(line for line in handle if line.startswith("| Rules per NSG |"))
+    assert "proxy VM's subnet" not in row and "every NSG of the VMs in scope" in row, row
+    assert "azbackup_network_hosts" in row and "removes option 1's" in row, row
+    sandbox.control.load_fixtures(fleet())
+    proc, doc, tasks = playbook(run, "network_service_tags.yml", plugin_inventory(run))
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    proc, doc, tasks = playbook(run, "network_proxy.yml", plugin_inventory(run),
+                                {"azbackup_proxy_address": "10.0.0.5/32", "azbackup_network_hosts": "vm-both"})
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    for nsg in (SUBNET_NEU, NIC_NEU):  # vm-both's NSGs, the proxy VM is none of them
+        rules = rules_by_name(sandbox, nsg)
+        assert "AllowProxyToInternet" in rules and not set(TAG_RULES) & set(rules), (nsg, sorted(rules))
+    for nsg in (NIC_WEU, SUBNET_WEU):  # outside azbackup_network_hosts: untouched
+        rules = rules_by_name(sandbox, nsg)
+        assert "AllowProxyToInternet" not in rules and set(TAG_RULES) <= set(rules), (nsg, sorted(rules))
