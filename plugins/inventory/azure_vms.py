@@ -69,6 +69,8 @@ options:
   power_states:
     description:
       - Only VMs in one of these power states. Empty includes every VM.
+      - A VM whose power state is C(unknown) because the read of its instance view was denied (403) is kept whatever
+        this list says; its C(azure_unreadable) names the missing permission.
     type: list
     elements: str
     choices: [running, stopped, deallocated, starting, stopping, deallocating, unknown]
@@ -381,8 +383,12 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     @staticmethod
     def _fingerprint(settings, plan):
-        """What decides the reads: a cache entry made for other subscriptions, groups or readiness is not used."""
+        """What decides the reads: a cache entry made for other subscriptions, groups or readiness is not used, nor
+        one that another identity wrote (auth source, tenant, client id; never the secret): what one identity may
+        read is no answer for another."""
         read = {"cloud": settings.cloud_environment, "subscriptions": [s.lower() for s in plan["subscriptions"]],
+                "auth_source": settings.source, "tenant": (settings.tenant or "").lower(),
+                "client_id": (settings.client_id or "").lower(),
                 "include_resource_groups": sorted(g.lower() for g in plan["include_resource_groups"]),
                 "exclude_resource_groups": sorted(g.lower() for g in plan["exclude_resource_groups"]),
                 "readiness": plan["readiness_options"] if plan["readiness"] else None}

@@ -109,7 +109,9 @@ def keep(hostvars, include_tags=None, exclude_tags=None, power_states=None):
     """Whether a VM (its host variables) passes the tag and power-state filters.
 
     include_tags: every tag named must be present with a matching value. exclude_tags: a VM with any of the named
-    tags at a matching value is dropped. power_states: the VM's power state must be one of them (empty: any).
+    tags at a matching value is dropped. power_states: the VM's power state must be one of them (empty: any); a VM
+    whose power state is 'unknown' because the read of its instance view was denied is kept (its azure_unreadable
+    says so): a denied read is no reason to drop a host.
     """
     tags = hostvars.get("azure_tags") or {}
     for key, patterns in (include_tags or {}).items():
@@ -118,6 +120,14 @@ def keep(hostvars, include_tags=None, exclude_tags=None, power_states=None):
     for key, patterns in (exclude_tags or {}).items():
         if tag_matches(tags, key, patterns):
             return False
-    if power_states and (hostvars.get("azure_power_state") or "unknown") not in power_states:
+    power = hostvars.get("azure_power_state") or "unknown"
+    if power_states and power not in power_states and not (power == "unknown" and view_denied(hostvars)):
         return False
     return True
+
+
+def view_denied(hostvars):
+    """Whether the VM's instance view (its power state) could not be read: a 403, recorded in azure_unreadable."""
+    return any("instanceview" in str(entry.get("permission", "")).lower()
+               or "instance view" in str(entry.get("what", "")).lower()
+               for entry in hostvars.get("azure_unreadable") or [] if isinstance(entry, dict))

@@ -545,6 +545,9 @@ def _targets(module):
         if not params["security_groups"]:
             module.fail("security_groups must not be empty: list the NSGs as {resource_group, name}.")
         targets, seen = [], {}
+        # An NSG listed once with the task's subscription and once without is the same NSG: without a
+        # subscription_id an entry is in the run's subscription (resolved without a request).
+        run_sub = str(module.settings.subscription_id or "").lower()
         for index, item in enumerate(params["security_groups"]):
             where = "security_groups[%d]." % index
             validate_resource_group(item["resource_group"], where + "resource_group")
@@ -553,10 +556,10 @@ def _targets(module):
             if sub is not None and not GUID.match(sub):
                 module.fail("%ssubscription_id must be a GUID (like 00000000-0000-0000-0000-000000000000); got '%s'."
                             % (where, sub))
-            key = ((sub or "").lower(), item["resource_group"].lower(), item["name"].lower())
+            key = ((sub or run_sub).lower(), item["resource_group"].lower(), item["name"].lower())
             if key in seen:
-                module.fail("security_groups[%d] repeats security_groups[%d] (%s/%s): list each NSG once."
-                            % (index, seen[key], item["resource_group"], item["name"]))
+                module.fail("security_groups[%d] repeats security_groups[%d] (%s/%s in subscription %s): list each "
+                            "NSG once." % (index, seen[key], item["resource_group"], item["name"], key[0] or "-"))
             seen[key] = index
             rules, prefixes = _merged_rules(params["rules"], _own_rules(module, item.get("rules"), index), index)
             if not rules:

@@ -202,3 +202,67 @@ def test_vaults_take_the_regions_of_the_plugin_inventory(run, sandbox):
     proc, doc, tasks = playbook(run, "vaults.yml", static_inventory(run, hosts), extra, check=True)
     assert proc.returncode == 0, proc.stdout[-4000:]
     assert sorted(r["region"] for r in tasks["Ensure a vault in each region"]["results"]) == ["uksouth", "westeurope"]
+
+
+def test_denied_network_reads_fail_closed_before_any_write(run, sandbox):
+    """A VM whose NIC or VNet (subnet) read was denied has NSGs nobody knows: not "nothing to open" but "NSGs
+    unknown", and the play fails before any NSG write, naming the VMs, the permission and the scope - unless
+    azbackup_nsgs_unknown_ok says to go on with the NSGs that are known."""
+    sandbox.control.load_fixtures(fleet())
+    sub = sandbox.subscription_id
+    neu = "/subscriptions/%s/resourceGroups/rg-flow-neu" % sub
+    sandbox.control.set_faults(deny=[{"scope": neu, "actions": ["Microsoft.Network/networkInterfaces/read"]}])
+    sandbox.control.clear_requests()
+    proc, doc, tasks = playbook(run, "network_service_tags.yml", plugin_inventory(run))
+    assert proc.returncode != 0, proc.stdout[-3000:]
+    stop = tasks["Stop when an NSG of a VM in scope is unknown"]
+    assert stop.get("failed"), stop
+    assert "vm-both" in stop["msg"] and "vm-nic-only" not in stop["msg"], stop["msg"]
+    assert "Microsoft.Network/networkInterfaces/read over %s" % neu in stop["msg"], stop["msg"]
+    assert tasks["VMs whose NSGs are unknown (a read was denied)"]["msg"] == "NSGs unknown for 1 VM(s): vm-both"
+    assert tasks["VMs with no NSG on their path (nothing to open)"]["msg"] == "Nothing to open for 1 VM(s): vm-neither"
+    denied = tasks["Collect the NSGs"]["ansible_facts"]["azbackup_unreadable_reads"]
+    assert [(u["permission"], u["scope"]) for u in denied] == [("Microsoft.Network/networkInterfaces/read", neu)]
+    assert arm_requests(sandbox, writes=True) == []
+
+    # azbackup_nsgs_unknown_ok: the NSGs that are known are opened, the unknown VM stays listed.
+    proc, doc, tasks = playbook(run, "network_service_tags.yml", plugin_inventory(run),
+                                {"azbackup_nsgs_unknown_ok": True})
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert "2 NSG(s) from inventory" in tasks["The NSGs to open"]["msg"], tasks["The NSGs to open"]
+    assert_tag_rules(sandbox, {NIC_WEU, SUBNET_WEU})
+
+    # A static inventory (vm_info) fails the same way; the denied VNet hides the subnet NSG of every VM behind it.
+    weu = "/subscriptions/%s/resourceGroups/rg-flow-weu" % sub
+    sandbox.control.load_fixtures(fleet())
+    sandbox.control.set_faults(deny=[{"scope": weu, "actions": ["Microsoft.Network/virtualNetworks/read"]}])
+    sandbox.control.clear_requests()
+    hosts = {"vm-nic-only": {}, "vm-subnet-only": {}, "vm-both": {}}
+    proc, doc, tasks = playbook(run, "network_proxy.yml", static_inventory(run, hosts),
+                                {"azbackup_proxy_address": "10.0.0.5/32"})
+    assert proc.returncode != 0, proc.stdout[-3000:]
+    stop = tasks["Stop when an NSG of a VM in scope is unknown"]
+    assert "vm-nic-only, vm-subnet-only" in stop["msg"], stop["msg"]
+    assert "Microsoft.Network/virtualNetworks/read over %s" % weu in stop["msg"], stop["msg"]
+    assert arm_requests(sandbox, writes=True) == []
+
+
+def test_proxy_rule_goes_to_every_nsg_of_the_vms_in_scope(run, sandbox):
+    """docs/network.md's table says where option 2 writes: every NSG of the VMs in scope (not only the proxy VM's),
+    azbackup_network_hosts narrows it, and the same write removes option 1's rules there."""
+    with open(os.path.join(ROOT, "docs", "network.md"), encoding="utf-8") as handle:
+        row = next(line for line in handle if line.startswith("| Rules per NSG |"))
+    assert "proxy VM's subnet" not in row and "every NSG of the VMs in scope" in row, row
+    assert "azbackup_network_hosts" in row and "removes option 1's" in row, row
+    sandbox.control.load_fixtures(fleet())
+    proc, doc, tasks = playbook(run, "network_service_tags.yml", plugin_inventory(run))
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    proc, doc, tasks = playbook(run, "network_proxy.yml", plugin_inventory(run),
+                                {"azbackup_proxy_address": "10.0.0.5/32", "azbackup_network_hosts": "vm-both"})
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    for nsg in (SUBNET_NEU, NIC_NEU):  # vm-both's NSGs, the proxy VM is none of them
+        rules = rules_by_name(sandbox, nsg)
+        assert "AllowProxyToInternet" in rules and not set(TAG_RULES) & set(rules), (nsg, sorted(rules))
+    for nsg in (NIC_WEU, SUBNET_WEU):  # outside azbackup_network_hosts: untouched
+        rules = rules_by_name(sandbox, nsg)
+        assert "AllowProxyToInternet" not in rules and set(TAG_RULES) <= set(rules), (nsg, sorted(rules))

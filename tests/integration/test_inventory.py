@@ -451,6 +451,28 @@ def test_cache_second_run_sends_no_request(inv, seeded, run):
     assert len(arm_requests(seeded)) > 0
 
 
+def test_cache_of_one_identity_is_not_served_to_another(inv, seeded, run):
+    """The cache key holds the auth source, tenant and client id (never the secret): another service principal,
+    which may be allowed to read less, reads Azure itself instead of getting the first one's hosts."""
+    other, other_secret = "33333333-3333-4333-8333-333333333333", "second-principal-secret-5678"
+    seeded.control.load_fixtures({"service_principals": [
+        {"tenant_id": seeded.tenant_id, "client_id": other, "client_secret": other_secret,
+         "subscriptions": [seeded.subscription_id]}]})
+    cache_dir = run.tmp_path / "inventory-cache-identities"
+    config = {"cache": True, "cache_plugin": "ansible.builtin.jsonfile", "cache_connection": str(cache_dir),
+              "cache_timeout": 3600}
+    path = inv.path(config, "identities.azure_vms.yml")
+    inv.list(config, path=path)
+    seeded.control.clear_requests()
+    inv.list(config, path=path)
+    assert seeded.control.requests() == []  # the same identity: the cache
+    doc, _proc = inv.list(config, path=path, env=inv.env(AZURE_CLIENT_ID=other, AZURE_SECRET=other_secret))
+    assert set(hostvars(doc)) == SEED_VMS
+    assert len(arm_requests(seeded)) > 0, "a cache written by another client id was served"
+    cached = "".join(p.read_text() for p in cache_dir.iterdir())
+    assert other in cached and other_secret not in cached and seeded.client_secret not in cached
+
+
 # ---- reads that are denied -----------------------------------------------------------------------------------------
 
 

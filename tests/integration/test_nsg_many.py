@@ -203,6 +203,19 @@ def test_invalid_input_fails_before_any_request(run, sandbox, args, message):
     assert [r for r in sandbox.control.requests() if r.get("kind") in ("arm", "lro-poll")] == []
 
 
+def test_same_nsg_with_and_without_the_run_subscription_is_a_repeat(run, sandbox):
+    """Without subscription_id an entry is in the run's subscription: the same NSG listed both ways would be written
+    by two threads, so it fails before any request, naming both entries."""
+    load_fleet(sandbox, 2)
+    groups = [{"resource_group": "rg-net-westeurope", "name": "nsg-00"},
+              {"resource_group": "RG-net-westeurope", "name": "nsg-00",
+               "subscription_id": sandbox.subscription_id.upper()}]
+    result = run.module("nsg_rules", {"security_groups": groups, "rules": backup_rules()})
+    assert result.get("failed") and "security_groups[1] repeats security_groups[0]" in result["msg"], result
+    assert sandbox.subscription_id.lower() in result["msg"]
+    assert [r for r in sandbox.control.requests() if r.get("kind") in ("arm", "lro-poll")] == []
+
+
 # busy-window makes only a second writer of the same NSG busy: test_many_nsgs_against_a_concurrent_writer.
 @pytest.mark.parametrize("profile", ["transient", "busy", "lost-answer"])
 def test_concurrent_nsgs_converge_under_faults(run, sandbox, profile):

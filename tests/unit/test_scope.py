@@ -66,3 +66,16 @@ def test_good_values():
     sub = "00000000-0000-0000-0000-000000000001"
     assert _scope.validate_subscriptions([sub, sub.upper()]) == [sub]
     assert _scope.validate_groups(["rg-a", "RG_(b).c"], "x") == ["rg-a", "RG_(b).c"]
+
+
+def test_power_state_filter_keeps_hosts_whose_instance_view_was_denied():
+    denied = dict(host(power="unknown"), azure_unreadable=[{
+        "what": "virtual machine instance views", "permission": "Microsoft.Compute/virtualMachines/instanceView/read",
+        "scope": "/subscriptions/s/resourceGroups/rg", "message": "AuthorizationFailed"}])
+    assert _scope.keep(denied, power_states=["running"])
+    # A power state that is simply unknown (no denied read) is still filtered; other denied reads change nothing.
+    assert not _scope.keep(host(power="unknown"), power_states=["running"])
+    other = dict(host(power="unknown"), azure_unreadable=[{"what": "virtual networks",
+                                                          "permission": "Microsoft.Network/virtualNetworks/read"}])
+    assert not _scope.keep(other, power_states=["running"])
+    assert not _scope.keep(dict(denied, azure_power_state="stopped"), power_states=["running"])
