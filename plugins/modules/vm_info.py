@@ -58,6 +58,8 @@ options:
   power_states:
     description:
       - Only VMs in one of these power states. Empty returns every VM.
+      - A VM whose power state is C(unknown) because the read of its instance view was denied (403) is returned
+        whatever this list says; its C(azure_unreadable) names the missing permission.
     type: list
     elements: str
     choices: [running, stopped, deallocated, starting, stopping, deallocating, unknown]
