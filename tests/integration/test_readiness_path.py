@@ -255,6 +255,27 @@ def test_virtual_network_list_denied(run, loaded, scope_args):
     assert result["requests"] == len(paths)
 
 
+def test_load_balancer_and_nat_gateway_lists_denied_make_the_path_unknown(run, loaded):
+    # The subnet of vm-lbnorule leaves default outbound access on, but a Standard load balancer's backend pool
+    # changes the path: unreadable, it is unknown. vm-nat's NAT gateway decides the path, but its public IPs cannot
+    # be told.
+    sub = loaded.subscription_id
+    net_scope = "/subscriptions/%s/resourceGroups/%s" % (sub, NET)
+    loaded.control.set_faults(deny=[{"scope": net_scope, "actions": ["Microsoft.Network/loadBalancers/read",
+                                                                     "Microsoft.Network/natGateways/read"]}])
+    result = run.module("backup_readiness_info", {"resource_group": RG})
+    assert not result.get("failed"), result
+    vms = by_name(result)
+    for name, permission in (("vm-lbnorule", "Microsoft.Network/loadBalancers/read"),
+                             ("vm-lbrule", "Microsoft.Network/loadBalancers/read"),
+                             ("vm-nat", "Microsoft.Network/natGateways/read")):
+        got = check_of(vms[name], "outbound_path")
+        assert got["result"] == "unknown", (name, got)
+        assert permission in got["reason"] and net_scope in got["remedy"]
+        assert [(u["permission"], u["scope"]) for u in vms[name]["unreadable"]] == [(permission, net_scope)]
+    assert check_of(vms["vm-open"], "outbound_path")["result"] == "pass" and vms["vm-open"]["unreadable"] == []
+
+
 def test_virtual_network_list_denied_elsewhere_falls_back_to_the_groups(run, loaded):
     # Reader on the VMs' and the network's groups, not on a third group: ARM refuses the subscription-wide VNet list,
     # the groups' own lists answer, and nothing is unknown.
