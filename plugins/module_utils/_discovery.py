@@ -523,7 +523,12 @@ def vm_facts(vm, view, nic_index, subnet_index, nsg_index, proxied=False, estate
 # ---- route table and outbound path ---------------------------------------------------------------
 
 FORCED_HOPS = ("virtualappliance", "virtualapplianceecmp", "virtualnetworkgateway", "none")
-DEFAULT_ROUTE = ("0.0.0.0/0",)
+# The default route, and the two halves that together override it (split default routes, as VPN clients and some
+# appliances use): any of them to an appliance, a gateway or None is forced tunnelling.
+DEFAULT_ROUTE = ("0.0.0.0/0", "0.0.0.0/1", "128.0.0.0/1")
+# Service tags whose addresses include Storage.<region> or AzureBackup: a route for them to None drops backup
+# traffic, to an appliance or a gateway leaves it to that hop.
+BACKUP_SERVICE_TAGS = ("storage", "azurebackup", "azurecloud")
 # Service tags whose routes, sent to the Internet, let backup traffic bypass a forced-tunnelling default route.
 BACKUP_TAGS = ("azurebackup",)
 STORAGE_TAGS = ("storage",)
@@ -548,12 +553,16 @@ def _tag_bypass(routes, tags, region):
 def route_facts(estate, primary, primary_nic_id=""):
     """The route table of the primary NIC's subnet and what it does with 0.0.0.0/0.
 
-    {'known': bool, 'denied': entry|None, 'table': resource|None, 'table_id', 'route': route|None (the 0.0.0.0/0
-    route), 'forced': bool (0.0.0.0/0 to an appliance, a gateway or None), 'hop': next hop type, 'bypass':
-    {'storage': route|None, 'backup': route|None}}
+    {'known': bool, 'denied': entry|None, 'table': resource|None, 'table_id' (lower case), 'table_ref' (the id as
+    the subnet spells it), 'route': route|None (the route that decides 0.0.0.0/0: a split default route
+    0.0.0.0/1 or 128.0.0.0/1 to an appliance, a gateway or None, else 0.0.0.0/0), 'forced': bool (that route goes to
+    an appliance, a gateway or None), 'hop': next hop type, 'bypass': {'storage': route|None, 'backup': route|None},
+    'tag_routes': [routes for Storage, Storage.<region>, AzureBackup or AzureCloud to None, an appliance or a gateway],
+    'bgp': None or {'gateway_subnet': bool, 'peering': name|None} when no route decides 0.0.0.0/0 and the VNet has a
+    gateway (GatewaySubnet, or a peering using the remote gateways) whose BGP routes the table does not disable}
     """
-    out = {"known": True, "denied": None, "table": None, "table_id": "", "route": None, "forced": False, "hop": "",
-           "bypass": {"storage": None, "backup": None}}
+    out = {"known": True, "denied": None, "table": None, "table_id": "", "table_ref": "", "route": None,
+           "forced": False, "hop": "", "bypass": {"storage": None, "backup": None}, "tag_routes": [], "bgp": None}
     if primary is None:
         out.update(known=False, denied=estate.denied("nics", primary_nic_id) if primary_nic_id else None)
         return out
@@ -561,23 +570,52 @@ def route_facts(estate, primary, primary_nic_id=""):
         out.update(known=False, denied=primary["subnet_denied"])
         return out
     table_id = ref_id(props(primary["subnet"]).get("routeTable"))
+    vnet = estate.items["vnets"].get(_vnet_of(primary["subnet_id"]))
     if not table_id:
+        out["bgp"] = _bgp(vnet)
         return out
     out["table_id"] = table_id
+    out["table_ref"] = (props(primary["subnet"]).get("routeTable") or {}).get("id") or table_id
     table = estate.items["route_tables"].get(table_id)
     if table is None:
         out.update(known=False, denied=estate.denied("route_tables", table_id))
         return out
     out["table"] = table
     routes = props(table).get("routes") or []
-    default = next((r for r in routes if (props(r).get("addressPrefix") or "").strip() in DEFAULT_ROUTE), None)
+
+    def hop_of(route):
+        return (props(route).get("nextHopType") or "").lower()
+
+    defaults = [r for r in routes if (props(r).get("addressPrefix") or "").strip() in DEFAULT_ROUTE]
+    default = (next((r for r in defaults if hop_of(r) in FORCED_HOPS and props(r)["addressPrefix"].strip() != "0.0.0.0/0"), None)
+               or next((r for r in defaults if props(r)["addressPrefix"].strip() == "0.0.0.0/0"), None)
+               or next(iter(defaults), None))
     region = normalize_location(table.get("location") or "")
     out["bypass"] = {"storage": _tag_bypass(routes, STORAGE_TAGS, region),
                      "backup": _tag_bypass(routes, BACKUP_TAGS, region)}
+    vm_region = normalize_location(primary["nic"].get("location") or "") or region
+    tags = set(BACKUP_SERVICE_TAGS) | {"storage." + vm_region}
+    out["tag_routes"] = [r for r in routes if (props(r).get("addressPrefix") or "").strip().lower() in tags
+                         and hop_of(r) in FORCED_HOPS]
     if default is not None:
-        hop = (props(default).get("nextHopType") or "").lower()
-        out.update(route=default, hop=props(default).get("nextHopType") or "", forced=hop in FORCED_HOPS)
+        out.update(route=default, hop=props(default).get("nextHopType") or "", forced=hop_of(default) in FORCED_HOPS)
+    elif props(table).get("disableBgpRoutePropagation") is not True:
+        out["bgp"] = _bgp(vnet)
     return out
+
+
+def _bgp(vnet):
+    """What in the VNet may advertise routes by BGP to its subnets: its GatewaySubnet, or a peering that uses the
+    remote virtual network's gateways; None when neither (or the VNet was not read)."""
+    if vnet is None:
+        return None
+    vp = props(vnet)
+    gateway_subnet = any((s.get("name") or "").lower() == "gatewaysubnet" for s in vp.get("subnets") or [])
+    peering = next((p.get("name") or "(unnamed)" for p in vp.get("virtualNetworkPeerings") or []
+                    if props(p).get("useRemoteGateways") is True), None)
+    if not gateway_subnet and not peering:
+        return None
+    return {"gateway_subnet": gateway_subnet, "peering": peering}
 
 
 def outbound_path(estate, primary, route, primary_nic_id=""):
@@ -610,6 +648,9 @@ def outbound_path(estate, primary, route, primary_nic_id=""):
     if nat_id:
         path, rid = "nat_gateway", (sp.get("natGateway") or {}).get("id")
         out["nat_gateway"] = estate.items["nat_gateways"].get(nat_id)
+        if out["nat_gateway"] is None:
+            # The NAT gateway decides the path, but whether it has a public IP cannot be told.
+            out["denied"] = estate.denied("nat_gateways", nat_id)
         reason = "NAT gateway %s on subnet %s." % (parse_id(nat_id)["name"], subnet_name)
     elif pip_id:
         path, rid = "public_ip", (props(config).get("publicIPAddress") or {}).get("id")
@@ -634,7 +675,8 @@ def outbound_path(estate, primary, route, primary_nic_id=""):
         if rule:
             path, rid = "load_balancer", rule[1].get("id") or rule[0].get("id") or ""
             reason = "Outbound rule %s of load balancer %s." % (rule[1].get("name"), rule[0].get("name"))
-        elif denied and sp.get("defaultOutboundAccess") is False:
+        elif denied:
+            # A Standard load balancer's backend pool changes the path whatever defaultOutboundAccess says.
             out.update(denied=denied, reason=unknown_reason(denied))
             return out
         elif sp.get("defaultOutboundAccess") is not False:
@@ -651,8 +693,8 @@ def outbound_path(estate, primary, route, primary_nic_id=""):
         hop = route.get("hop")
         ip = props(route.get("route")).get("nextHopIpAddress")
         out.update(path="forced_tunnelling", resource_id=(route.get("table") or {}).get("id") or route.get("table_id") or "",
-                   reason="Route table %s sends 0.0.0.0/0 (route %s) to %s%s." % (
-                       table_name, route_name, hop, " " + ip if ip else ""))
+                   reason="Route table %s sends %s (route %s) to %s%s." % (
+                       table_name, props(route.get("route")).get("addressPrefix"), route_name, hop, " " + ip if ip else ""))
     elif not route.get("known") and route.get("denied"):
         out.update(path="unknown", denied=route["denied"], reason=unknown_reason(route["denied"]))
     return out
@@ -732,10 +774,12 @@ class _Discovery(object):
         prefix = "/subscriptions/%s/" % self.sub.lower() if self.sub else "/"
         ids = {i for i in refs if i and i.startswith(prefix)}
         items = self.estate.items[kind]
-        if not ids - set(items) or self.sub_state[kind] == "ok":
+        if not ids - set(items):
             return []
         if self.subscription_wide and self.sub_state[kind] is None:
             return [(kind, None)]
+        # Still missing after the subscription-wide list (or after their groups' lists): their groups are listed
+        # once, so a denial there is recorded and a deleted resource is confirmed gone.
         groups = sorted({_group_of(i) for i in ids if i not in items} - self.listed[kind])
         return [(kind, g) for g in groups]
 
@@ -1026,9 +1070,9 @@ def host_vars(estate, vm, facts=None):
     route_var = None
     if route.get("table_id"):
         table = route.get("table") or {}
-        route_var = {"id": table.get("id") or route["table_id"],
-                     "name": table.get("name") or parse_id(route["table_id"])["name"],
-                     "forced_tunnelling": bool(route.get("forced")),
+        route_var = {"id": table.get("id") or route.get("table_ref") or route["table_id"],
+                     "name": table.get("name") or parse_id(route.get("table_ref") or route["table_id"])["name"],
+                     "forced_tunnelling": bool(route.get("forced")) if route.get("table") else None,
                      "route": _route_view(route["route"]) if route.get("route") else None}
     path = facts["outbound_path"]
     state = facts["power_state"]

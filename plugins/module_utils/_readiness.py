@@ -477,7 +477,9 @@ def check_outbound(facts, opts):
                       "Give the identity Reader on the NSG's resource group.")
     unknown = [e for e in (primary.get("nsg_denied"), primary.get("subnet_denied"), primary.get("subnet_nsg_denied")) if e]
     layers = [nsg for nsg in (primary["nsg"], primary["subnet_nsg"]) if nsg]
-    if not layers and not unknown:
+    # A subnet that is missing with no denial to explain it: its NSG cannot be known, never assumed absent.
+    lost_subnet = primary.get("subnet") is None and not primary.get("subnet_denied")
+    if not layers and not unknown and not lost_subnet:
         return result(check, "pass", "No NSG on the NIC or its subnet: outbound TCP 443 is open.")
     allowed_by = []
     doubtful = []
@@ -514,6 +516,15 @@ def check_outbound(facts, opts):
         if proxied:
             return result(check, "pass", "%s; a proxy is declared for the VM." % unknown_reason(unknown[0]))
         return result(check, "unknown", unknown_reason(unknown[0]), _grant(unknown[0]))
+    if lost_subnet:
+        name = parse_id(primary.get("subnet_id") or "")["name"] or "(none)"
+        if proxied:
+            return result(check, "pass", "The subnet %s of the VM's NIC cannot be read; a proxy is declared for the VM."
+                          % name)
+        return result(check, "warn", "The subnet %s of the VM's NIC cannot be read, so its NSG and the outbound "
+                      "path are unknown." % name,
+                      "Repair the NIC's IP configuration (its subnet %s does not exist), or give the identity Reader "
+                      "on the virtual network's resource group." % name)
     if doubtful and not proxied:
         service, nsg, rule = doubtful[0]
         label = _service_label(service, region)
@@ -551,11 +562,44 @@ def check_route(facts, opts):
                           "Give the identity Reader on the route table's resource group.")
         return result(check, "warn", "The subnet of the VM's NIC cannot be read, so its route table is unknown.",
                       "Give the identity Reader on the virtual network's resource group.")
+    bgp = route.get("bgp")
+    bgp_remedy = ("Check the NIC's effective routes (az network nic show-effective-route-table -g <resource group> -n "
+                  "<NIC>): if 0.0.0.0/0 goes to VirtualNetworkGateway, the appliance behind it must allow TCP 443 to "
+                  "Storage.%s and AzureBackup." % region)
+
+    def bgp_said(where):
+        via = ("the virtual network's GatewaySubnet" if bgp["gateway_subnet"] else
+               "peering %s (useRemoteGateways)" % bgp["peering"])
+        return ("%s; a gateway behind %s may advertise a default route by BGP (forced tunnelling by BGP cannot be "
+                "seen from the control plane)." % (where, via))
     if not route["table_id"]:
+        if bgp:
+            return result(check, "warn", bgp_said("No route table on the VM's subnet"), bgp_remedy)
         return result(check, "pass", "No route table on the VM's subnet: 0.0.0.0/0 goes to the Internet (system route).")
     table = route["table"]
     name = table.get("name") or parse_id(route["table_id"])["name"]
+    rg = parse_id(route["table_id"])["resource_group"]
+    tagged = route.get("tag_routes") or []
+    dropped = [t for t in tagged if (props(t).get("nextHopType") or "").lower() == "none"]
+    if dropped and not proxied:
+        t = dropped[0]
+        return result(check, "fail", "Route table %s sends %s (route %s) to None: backup traffic is dropped."
+                      % (name, props(t).get("addressPrefix"), _route_name(t)),
+                      "Delete route %s or point it at the Internet (az network route-table route update -g %s "
+                      "--route-table-name %s -n %s --next-hop-type Internet)." % (_route_name(t), rg, name, _route_name(t)))
     if not route["forced"]:
+        if tagged and not proxied:
+            t = tagged[0]
+            ip = props(t).get("nextHopIpAddress")
+            return result(check, "warn", "Route table %s sends %s (route %s) to %s%s: the hop must allow TCP 443 to "
+                          "Storage.%s and AzureBackup." % (name, props(t).get("addressPrefix"), _route_name(t),
+                                                           props(t).get("nextHopType"), " " + ip if ip else "", region),
+                          "Allow TCP 443 to service tags Storage.%s and AzureBackup on that hop, or point route %s at "
+                          "the Internet (az network route-table route update -g %s --route-table-name %s -n %s "
+                          "--next-hop-type Internet)." % (region, _route_name(t), rg, name, _route_name(t)))
+        if bgp:
+            return result(check, "warn", bgp_said("Route table %s has no 0.0.0.0/0 route and does not disable BGP "
+                                                  "route propagation" % name), bgp_remedy)
         if route["route"] is not None:
             return result(check, "pass", "Route table %s sends 0.0.0.0/0 to %s (route %s)."
                           % (name, route["hop"], _route_name(route["route"])))
@@ -563,12 +607,12 @@ def check_route(facts, opts):
     hop = route["hop"]
     address = props(route["route"]).get("nextHopIpAddress")
     where = "%s%s" % (hop, " " + address if address else "")
-    said = "Route table %s sends 0.0.0.0/0 to %s (route %s)" % (name, where, _route_name(route["route"]))
+    said = "Route table %s sends %s to %s (route %s)" % (name, props(route["route"]).get("addressPrefix"), where,
+                                                         _route_name(route["route"]))
     bypass = route["bypass"]
     if bypass["storage"] and bypass["backup"]:
         return result(check, "pass", "%s, but routes %s and %s send Storage and AzureBackup to the Internet."
                       % (said, _route_name(bypass["storage"]), _route_name(bypass["backup"])))
-    rg = parse_id(route["table_id"])["resource_group"]
     missing = " and ".join(t for t, r in (("Storage.%s" % region, bypass["storage"]), ("AzureBackup", bypass["backup"]))
                            if not r)
     add_routes = ("add routes for %s with next hop Internet to route table %s (az network route-table route create "
@@ -618,6 +662,9 @@ def check_outbound_path(facts, opts):
         return result(check, "pass", "%s The route check judges the next hop." % path["reason"])
     if kind == "nat_gateway":
         nat = path.get("nat_gateway")
+        if nat is None and path.get("denied"):
+            return result(check, "unknown", "%s %s" % (path["reason"], unknown_reason(path["denied"])),
+                          _grant(path["denied"]))
         if nat is not None and not (props(nat).get("publicIpAddresses") or props(nat).get("publicIpPrefixes")):
             return result(check, "fail", "NAT gateway %s of subnet %s has no public IP address or prefix: no "
                           "outbound connection can leave." % (nat.get("name"), subnet["name"]),

@@ -89,3 +89,18 @@ def test_denied_network_group_keeps_every_host(run, loaded):
     assert [n["name"] for n in got["vms"]["vm-nsg-both"]["azure_nsgs"]] == ["nsg-nic-allow", "nsg-subnet-allow"]
     assert got["vms"]["vm-nsg-both"]["azure_unreadable"] == got["unreadable"]
     assert got["vms"]["vm-nsg-both"]["azure_outbound"]["path"] == "default_outbound_access"
+
+
+def test_denied_route_table_is_unknown_not_false(run, loaded):
+    sub = loaded.subscription_id
+    scope = "/subscriptions/%s/resourceGroups/%s" % (sub, NET)
+    loaded.control.set_faults(deny=[{"scope": scope, "actions": ["Microsoft.Network/routeTables/read"]}])
+    got = discover(run, {"names": ["vm-fw", "vm-open"]})
+    fw = got["vms"]["vm-fw"]["azure_route_table"]
+    # Known from the subnet's reference, in its case; whether it forces the traffic cannot be told.
+    assert fw["forced_tunnelling"] is None and fw["route"] is None and fw["name"] == "rt-fw"
+    assert fw["id"] == "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Network/routeTables/rt-fw" % (sub, NET)
+    assert got["vms"]["vm-fw"]["azure_outbound"]["path"] == "unknown"
+    assert [(u["permission"], u["scope"]) for u in got["vms"]["vm-fw"]["azure_unreadable"]] == [
+        ("Microsoft.Network/routeTables/read", scope)]
+    assert got["vms"]["vm-open"]["azure_route_table"] is None

@@ -255,6 +255,27 @@ def test_virtual_network_list_denied(run, loaded, scope_args):
     assert result["requests"] == len(paths)
 
 
+def test_load_balancer_and_nat_gateway_lists_denied_make_the_path_unknown(run, loaded):
+    # The subnet of vm-lbnorule leaves default outbound access on, but a Standard load balancer's backend pool
+    # changes the path: unreadable, it is unknown. vm-nat's NAT gateway decides the path, but its public IPs cannot
+    # be told.
+    sub = loaded.subscription_id
+    net_scope = "/subscriptions/%s/resourceGroups/%s" % (sub, NET)
+    loaded.control.set_faults(deny=[{"scope": net_scope, "actions": ["Microsoft.Network/loadBalancers/read",
+                                                                     "Microsoft.Network/natGateways/read"]}])
+    result = run.module("backup_readiness_info", {"resource_group": RG})
+    assert not result.get("failed"), result
+    vms = by_name(result)
+    for name, permission in (("vm-lbnorule", "Microsoft.Network/loadBalancers/read"),
+                             ("vm-lbrule", "Microsoft.Network/loadBalancers/read"),
+                             ("vm-nat", "Microsoft.Network/natGateways/read")):
+        got = check_of(vms[name], "outbound_path")
+        assert got["result"] == "unknown", (name, got)
+        assert permission in got["reason"] and net_scope in got["remedy"]
+        assert [(u["permission"], u["scope"]) for u in vms[name]["unreadable"]] == [(permission, net_scope)]
+    assert check_of(vms["vm-open"], "outbound_path")["result"] == "pass" and vms["vm-open"]["unreadable"] == []
+
+
 def test_virtual_network_list_denied_elsewhere_falls_back_to_the_groups(run, loaded):
     # Reader on the VMs' and the network's groups, not on a third group: ARM refuses the subscription-wide VNet list,
     # the groups' own lists answer, and nothing is unknown.
@@ -332,3 +353,42 @@ def test_report_playbook_shows_unknown_and_what_could_not_be_read(run, loaded, t
     assert "| route | 0 | 0 | %d | 0 |" % len(VMS) in md
     assert 'class="check unknown"' in html and "<h2>What could not be read</h2>" in html
     assert "<td>Microsoft.Network/virtualNetworks/read</td><td>%s</td>" % net_scope in html
+
+
+def test_split_default_service_tag_routes_and_bgp(run, sandbox):
+    # Split default routes to an appliance, a Storage route to None, an AzureBackup route to an appliance, and a
+    # subnet with no route table in a virtual network that has a GatewaySubnet (a gateway may advertise 0.0.0.0/0).
+    rg, sub = "rg-route2", sandbox.subscription_id
+    names = {"vm-split": "snet-split", "vm-tag": "snet-tag", "vm-tagfw": "snet-tagfw", "vm-bgp": "snet-plain"}
+    vnet_id = "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Network/virtualNetworks/vnet-gw" % (sub, rg)
+    fw = {"next_hop_type": "VirtualAppliance", "next_hop_ip_address": "10.40.100.4"}
+    sandbox.control.load_fixtures({
+        "resource_groups": [{"name": rg, "location": REGION}],
+        "route_tables": [
+            {"resource_group": rg, "name": "rt-split", "location": REGION, "routes": [
+                dict(name="lo", address_prefix="0.0.0.0/1", **fw), dict(name="hi", address_prefix="128.0.0.0/1", **fw)]},
+            {"resource_group": rg, "name": "rt-tag", "location": REGION, "routes": [
+                {"name": "storage-drop", "address_prefix": "Storage", "next_hop_type": "None"}]},
+            {"resource_group": rg, "name": "rt-tagfw", "location": REGION, "disable_bgp_route_propagation": True,
+             "routes": [dict(name="backup-fw", address_prefix="AzureBackup", **fw)]}],
+        "virtual_networks": [{"resource_group": rg, "name": "vnet-gw", "location": REGION,
+                              "address_prefixes": ["10.40.0.0/16"], "subnets": [
+                                  {"name": "GatewaySubnet", "address_prefix": "10.40.255.0/27"},
+                                  {"name": "snet-split", "address_prefix": "10.40.1.0/24", "route_table": "rt-split"},
+                                  {"name": "snet-tag", "address_prefix": "10.40.2.0/24", "route_table": "rt-tag"},
+                                  {"name": "snet-tagfw", "address_prefix": "10.40.3.0/24", "route_table": "rt-tagfw"},
+                                  {"name": "snet-plain", "address_prefix": "10.40.4.0/24"}]}],
+        "network_interfaces": [{"resource_group": rg, "name": "nic-" + vm, "location": REGION,
+                                "private_ip": "10.40.%d.4" % (i + 1), "subnet": {"id": vnet_id + "/subnets/" + snet}}
+                               for i, (vm, snet) in enumerate(sorted(names.items()))],
+        "virtual_machines": [{"resource_group": rg, "name": vm, "location": REGION, "os_type": "Linux",
+                              "nics": ["nic-" + vm]} for vm in sorted(names)],
+    })
+    result = run.module("backup_readiness_info", {"resource_group": rg, "checks": ["route"]})
+    assert not result.get("failed"), result
+    got = {name: check_of(vm, "route") for name, vm in by_name(result).items()}
+    assert got["vm-split"]["result"] == "warn" and "0.0.0.0/1" in got["vm-split"]["reason"], got["vm-split"]
+    assert got["vm-tag"]["result"] == "fail" and "storage-drop" in got["vm-tag"]["reason"], got["vm-tag"]
+    assert got["vm-tagfw"]["result"] == "warn" and "backup-fw" in got["vm-tagfw"]["reason"], got["vm-tagfw"]
+    assert got["vm-bgp"]["result"] == "warn" and "GatewaySubnet" in got["vm-bgp"]["reason"], got["vm-bgp"]
+    assert "show-effective-route-table" in got["vm-bgp"]["remedy"]

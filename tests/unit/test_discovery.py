@@ -552,3 +552,131 @@ def test_instance_view_get_denied_keeps_the_vm():
     facts = estate.facts(next(v for v in estate.vms if v["name"] == "vm-nic"))
     got = {c["check"]: c["result"] for c in r.run_checks(facts, {"vaults": [], "all_vaults": []}, ["agent", "power_state", "disks"])}
     assert got == {"agent": "unknown", "power_state": "unknown", "disks": "pass"}
+
+
+# ---- fail closed: what is missing or refused is never read as "nothing there" ---------------------------
+
+class HidingReader(CannedReader):
+    """A subscription-wide list that answers 200 without the items of `hidden` groups (as ARM may while a deny
+    assignment or replication hides them); those groups' own lists are refused."""
+
+    def __init__(self, data, hidden, deny=()):
+        super().__init__(data, deny)
+        self.hidden = [g.lower() for g in hidden]
+
+    def list(self, kind, rg=None, **query):
+        if rg is None or kind == "vms":
+            items = super().list(kind, rg, **query)
+            return [i for i in items if d.parse_id(i["id"])["resource_group"].lower() not in self.hidden]
+        if rg.lower() in self.hidden:
+            self._count(kind, rg, tuple(sorted(query)))
+            namespace, kind_type, _v, _g = d.READS[kind]
+            raise Denied("%s/%s/read" % (namespace, kind_type), sub_scope(rg))
+        return super().list(kind, rg, **query)
+
+
+def test_missing_subnet_without_a_denial_warns_never_passes():
+    data = nsg_estate()
+    data["nics"][3] = nic("nic-vm-none", subnet_id("ghost"))  # the VNet answers, without that subnet
+    got = check(data, "outbound", "vm-none")
+    assert got["result"] == "warn" and "ghost" in got["reason"] and "cannot be read" in got["reason"]
+    assert check(data, "outbound", "vm-none", proxied=True)["result"] == "pass"
+
+
+def test_ids_missing_after_an_ok_subscription_list_are_listed_by_group():
+    data = nsg_estate()
+    hidden_vnet = vnet([subnet("hid")], name="vnet-hidden")
+    hidden_vnet["id"] = rid("virtualNetworks", "vnet-hidden", "rg-hidden")
+    hidden_vnet["properties"]["subnets"][0]["id"] = subnet_id("hid", "vnet-hidden", "rg-hidden")
+    data["vnets"].append(hidden_vnet)
+    data["nics"][3] = nic("nic-vm-none", subnet_id("hid", "vnet-hidden", "rg-hidden"))
+    data["nics"][0] = nic("nic-vm-nic", subnet_id("plain"), nsg="nsg-gone")  # deleted: its group answers without it
+    reader = HidingReader(data, ["rg-hidden"])
+    estate = d.discover(None, None, 8, need=("network", "views"), reader=reader)
+    assert ("vnets", None, ()) in reader.calls and ("vnets", "rg-hidden", ()) in reader.calls
+    assert reader.calls.count(("nsgs", "rg-net", ())) == 1
+    assert [u["scope"] for u in estate.unreadable] == [sub_scope("rg-hidden")]
+    facts = estate.facts(next(v for v in estate.vms if v["name"] == "vm-none"))
+    got = r.check_outbound(facts, {})
+    assert got["result"] == "unknown" and "Microsoft.Network/virtualNetworks/read" in got["reason"]
+    assert hv(estate, "vm-none")["azure_unreadable"] == estate.unreadable
+    facts = estate.facts(next(v for v in estate.vms if v["name"] == "vm-nic"))
+    got = r.check_outbound(facts, {})
+    assert got["result"] == "warn" and "nsg-gone" in got["reason"]
+
+
+def test_load_balancer_list_denied_makes_the_path_unknown_whatever_default_outbound_access_says():
+    data = path_estate()
+    data["nics"][2] = nic("nic-vm-lb", subnet_id("plain"), pool=("lb-1", "pool"))
+    estate, _reader = discover(data, deny=[(sub_scope(NET), "load_balancers")])
+    got = hv(estate, "vm-lb")
+    assert got["azure_outbound"]["path"] == "unknown" and "Microsoft.Network/loadBalancers/read" in got["azure_outbound"]["reason"]
+    assert [u["permission"] for u in got["azure_unreadable"]] == ["Microsoft.Network/loadBalancers/read"]
+    assert check(data, "outbound_path", "vm-lb", deny=[(sub_scope(NET), "load_balancers")])["result"] == "unknown"
+
+
+def test_nat_gateway_list_denied_is_unknown_and_unreadable():
+    deny = [(sub_scope(NET), "nat_gateways")]
+    estate, _reader = discover(path_estate(), deny=deny)
+    got = hv(estate, "vm-nat")
+    assert [u["permission"] for u in got["azure_unreadable"]] == ["Microsoft.Network/natGateways/read"]
+    got = check(path_estate(), "outbound_path", "vm-nat", deny=deny)
+    assert got["result"] == "unknown" and "Microsoft.Network/natGateways/read" in got["reason"] and "nat-1" in got["reason"]
+    assert sub_scope(NET) in got["remedy"]
+
+
+SPLIT = [("lo", "0.0.0.0/1", "VirtualAppliance", "10.0.0.4"), ("hi", "128.0.0.0/1", "VirtualAppliance", "10.0.0.4")]
+
+
+@pytest.mark.parametrize("routes", [SPLIT, SPLIT + [("inet", "0.0.0.0/0", "Internet", None)], SPLIT[1:]])
+def test_split_default_routes_are_forced_tunnelling(routes):
+    estate, _reader = discover(routed(routes))
+    got = hv(estate, "vm1")
+    assert got["azure_route_table"]["forced_tunnelling"] is True and got["azure_outbound"]["path"] == "forced_tunnelling"
+    assert "/1" in got["azure_outbound"]["reason"]
+    got = check(routed(routes), "route")
+    assert got["result"] == "warn" and "/1" in got["reason"] and "10.0.0.4" in got["reason"]
+
+
+@pytest.mark.parametrize("prefix", ["Storage", "Storage.WestEurope", "AzureBackup", "AzureCloud"])
+def test_service_tag_routes_to_none_fail_to_an_appliance_warn(prefix):
+    got = check(routed([("tagged", prefix, "None", None)]), "route")
+    assert got["result"] == "fail" and "rt-1" in got["reason"] and "tagged" in got["reason"] and "None" in got["reason"]
+    assert prefix in got["reason"]
+    got = check(routed([("tagged", prefix, "VirtualAppliance", "10.0.0.9")]), "route")
+    assert got["result"] == "warn" and "rt-1" in got["reason"] and "tagged" in got["reason"]
+    assert "VirtualAppliance 10.0.0.9" in got["reason"]
+    assert check(routed([("tagged", "Storage.EastUS", "None", None)]), "route")["result"] == "pass"
+
+
+def gatewayed(routes=None, peering=False, gateway_subnet=True, disable_bgp=False):
+    data = routed(routes or []) if routes is not None else nsg_estate()
+    vn = data["vnets"][0]
+    if gateway_subnet:
+        vn["properties"]["subnets"].append({"id": subnet_id("GatewaySubnet", vn["name"]), "name": "GatewaySubnet",
+                                            "properties": {"addressPrefix": "10.0.255.0/27"}})
+    if peering:
+        vn["properties"]["virtualNetworkPeerings"] = [{"name": "to-hub", "properties": {"useRemoteGateways": True}}]
+    if disable_bgp:
+        data["route_tables"][0]["properties"]["disableBgpRoutePropagation"] = True
+    return data
+
+
+def test_bgp_may_advertise_a_default_route():
+    got = check(gatewayed(), "route", "vm-none")
+    assert got["result"] == "warn" and "GatewaySubnet" in got["reason"] and "BGP" in got["reason"]
+    assert "az network nic show-effective-route-table" in got["remedy"]
+    got = check(gatewayed([], peering=True, gateway_subnet=False), "route")
+    assert got["result"] == "warn" and "to-hub" in got["reason"] and "rt-1" in got["reason"]
+    assert check(gatewayed([], disable_bgp=True), "route")["result"] == "pass"
+    assert check(gatewayed([("inet", "0.0.0.0/0", "Internet", None)]), "route")["result"] == "pass"
+    assert check(nsg_estate(), "route", "vm-none")["result"] == "pass"
+
+
+def test_route_table_host_var_unknown_when_unreadable_and_id_as_referenced():
+    data = routed([("to-fw", "0.0.0.0/0", "None", None)])
+    estate, _reader = discover(data, deny=[(sub_scope(NET), "route_tables")])
+    got = hv(estate, "vm1")["azure_route_table"]
+    assert got["forced_tunnelling"] is None and got["id"] == rid("routeTables", "rt-1", NET) and got["name"] == "rt-1"
+    estate, _reader = discover(routed([("inet", "0.0.0.0/0", "Internet", None)]))
+    assert hv(estate, "vm1")["azure_route_table"]["forced_tunnelling"] is False
