@@ -131,7 +131,9 @@ notes:
     address range before the deciding rule gives a warning, because the module cannot tell whether the range holds
     Storage or Azure Backup addresses.
   - The C(route) check reads the route table of the primary NIC's subnet. Routes learned by BGP (from a VPN or
-    ExpressRoute gateway) are not in the route table and cannot be seen.
+    ExpressRoute gateway) are not in the route table and cannot be seen; when the virtual network has a
+    C(GatewaySubnet) or a peering that uses the remote gateways, and the table does not disable BGP route
+    propagation, the check warns that a gateway may advertise a default route.
   - Needs Reader on the VMs, NICs, virtual networks, NSGs, route tables, NAT gateways, load balancers and vaults.
     Without some of them the module still reports every VM it can list; see RV(unreadable).
   - Reads Resource Manager through azure-mgmt-core's public pipeline with fixed api-versions (Microsoft.Compute

@@ -189,7 +189,8 @@ vms:
     azure_route_table:
       description:
         - The route table of the primary NIC's subnet (C(id), C(name), C(forced_tunnelling), and C(route), the route
-          that decides 0.0.0.0/0, or null); null when the subnet has none.
+          that decides 0.0.0.0/0, or null); null when the subnet has none. C(forced_tunnelling) is null (unknown)
+          when the route table could not be read.
       type: dict
     azure_outbound:
       description:
