@@ -3,6 +3,16 @@
 import random
 
 
+def _guest_faults(vm, os_type, rng):
+    """Some VMs with an old agent (10 %) or a failed backup extension (5 %); two draws of rng, always."""
+    if rng.random() < 0.1:
+        vm["agent_version"] = "2.2.10" if os_type == "Linux" else "2.7.41491.949"
+    if rng.random() < 0.05:
+        ext = ("VMSnapshotLinux", "Microsoft.Azure.RecoveryServices.VMSnapshotLinux") if os_type == "Linux" else (
+            "VMSnapshot", "Microsoft.Azure.RecoveryServices.VMSnapshot")
+        vm["extensions"] = [{"name": ext[0], "type": ext[1], "typeHandlerVersion": "1.0", "status": "failed"}]
+
+
 def make_vm_fleet(n, regions=("westeurope", "northeurope"), resource_groups=None, seed=0, subscription_id=None):
     """Return a fixture dict with n VMs spread over resource groups (one region per group).
 
@@ -52,12 +62,7 @@ def make_vm_fleet(n, regions=("westeurope", "northeurope"), resource_groups=None
         vm = {"resource_group": group, "name": name, "location": location, "os_type": os_type, **extra,
               "vm_size": rng.choice(["Standard_B2s", "Standard_D2s_v5", "Standard_D4s_v5", "Standard_E4s_v5"]),
               "power_state": power, "nics": nic_names, "data_disks": rng.choice([0, 0, 1, 2, 4])}
-        if rng.random() < 0.1:
-            vm["agent_version"] = "2.2.10" if os_type == "Linux" else "2.7.41491.949"
-        if rng.random() < 0.05:
-            ext = ("VMSnapshotLinux", "Microsoft.Azure.RecoveryServices.VMSnapshotLinux") if os_type == "Linux" else (
-                "VMSnapshot", "Microsoft.Azure.RecoveryServices.VMSnapshot")
-            vm["extensions"] = [{"name": ext[0], "type": ext[1], "typeHandlerVersion": "1.0", "status": "failed"}]
+        _guest_faults(vm, os_type, rng)
         fixture["virtual_machines"].append(vm)
     return fixture
 
@@ -210,12 +215,7 @@ def make_fleet(vms, subscriptions=None, regions=("westeurope", "northeurope"), n
         if tags:
             vm["tags"] = {"env": rng.choice(["prod", "prod", "test", "dev"]),
                           "app": rng.choice(["web", "api", "db", "batch"])}
-        if rng.random() < 0.1:
-            vm["agent_version"] = "2.2.10" if os_type == "Linux" else "2.7.41491.949"
-        if rng.random() < 0.05:
-            ext = ("VMSnapshotLinux", "Microsoft.Azure.RecoveryServices.VMSnapshotLinux") if os_type == "Linux" else (
-                "VMSnapshot", "Microsoft.Azure.RecoveryServices.VMSnapshot")
-            vm["extensions"] = [{"name": ext[0], "type": ext[1], "typeHandlerVersion": "1.0", "status": "failed"}]
+        _guest_faults(vm, os_type, rng)
         fixture["virtual_machines"].append(vm)
     return fixture
 
