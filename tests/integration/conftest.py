@@ -13,6 +13,8 @@ import uuid
 import pytest
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+# The demo estate of the sandbox (docs/sandbox.md): seven VMs in two resource groups.
+SEED = os.path.join(ROOT, "tests", "sandbox", "fixtures", "seed.json")
 sys.path.insert(0, os.path.join(ROOT, "tests", "sandbox"))
 
 from armsandbox.client import start_sandbox  # noqa: E402
@@ -265,3 +267,12 @@ def arm_requests(sandbox, writes=None, polls=True):
 
 def dedent(text):
     return textwrap.dedent(text).strip() + "\n"
+
+
+@pytest.fixture
+def seeded(sandbox):
+    """The sandbox with the demo estate (SEED) loaded and an empty request log."""
+    with open(SEED, encoding="utf-8") as handle:
+        sandbox.control.load_fixtures(json.load(handle))
+    sandbox.control.clear_requests()
+    return sandbox

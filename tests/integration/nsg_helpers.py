@@ -1,10 +1,5 @@
 """Shared helpers of the NSG integration and stress tests: fixtures, state and request summaries."""
 
-import os
-
-from conftest import ROOT
-
-SEED = os.path.join(ROOT, "tests", "sandbox", "fixtures", "seed.json")
 RG = "rg-net"
 NSG = "nsg-test"
 

@@ -15,9 +15,7 @@ import ansible_runner
 import pytest
 import yaml
 
-from conftest import ROOT
-
-SEED = os.path.join(ROOT, "tests", "sandbox", "fixtures", "seed.json")
+from conftest import ROOT, SEED
 
 
 def survey_answers():

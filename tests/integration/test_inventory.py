@@ -12,7 +12,6 @@ import pytest
 import yaml
 from conftest import ROOT, arm_requests
 
-SEED = os.path.join(ROOT, "tests", "sandbox", "fixtures", "seed.json")
 SUB2 = "22222222-2222-4222-8222-222222222222"
 SEED_VMS = {"vm-proxy-weu", "vm-web-weu-01", "vm-sql-weu-01", "vm-app-weu-02", "vm-app-neu-01", "vm-win-neu-01",
             "vm-legacy-neu-01"}
@@ -84,14 +83,6 @@ def hostvars(doc):
 @pytest.fixture
 def inv(run):
     return Inventory(run)
-
-
-@pytest.fixture
-def seeded(sandbox):
-    with open(SEED, encoding="utf-8") as handle:
-        sandbox.control.load_fixtures(json.load(handle))
-    sandbox.control.clear_requests()
-    return sandbox
 
 
 def two_subscriptions(sub1):

@@ -11,8 +11,8 @@ import os
 import subprocess
 import sys
 
-from conftest import ROOT
-from nsg_helpers import SEED, rules_by_name, writes
+from conftest import ROOT, SEED
+from nsg_helpers import rules_by_name, writes
 
 NSGS = ("nsg-app", "nsg-app-neu")
 TAG_RULES = ("AzureBackup-Storage", "AzureBackup-Service", "AzureBackup-EntraID")

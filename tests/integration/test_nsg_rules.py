@@ -10,8 +10,8 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT, arm_requests
-from nsg_helpers import NSG, RG, SEED, Replanned, load_nsg, nsg_state, rule_fixture, rules_by_name, shape, task, writes
+from conftest import ROOT, SEED, arm_requests
+from nsg_helpers import NSG, RG, Replanned, load_nsg, nsg_state, rule_fixture, rules_by_name, shape, task, writes
 
 NSG_GET = [("GET", "nsg")]
 RULE_PUT = [("GET", "nsg"), ("PUT", "rule"), ("GET", "poll"), ("GET", "rule")]

@@ -6,9 +6,7 @@ import os
 
 import pytest
 
-from conftest import ROOT, arm_requests
-
-SEED = os.path.join(ROOT, "tests", "sandbox", "fixtures", "seed.json")
+from conftest import ROOT, SEED, arm_requests
 
 
 @pytest.mark.parametrize("mode", ["service_tags", "proxy"])

@@ -5,17 +5,7 @@ import json
 import os
 
 import pytest
-from conftest import ROOT, arm_requests
-
-SEED = os.path.join(ROOT, "tests", "sandbox", "fixtures", "seed.json")
-
-
-@pytest.fixture
-def seeded(sandbox):
-    with open(SEED, encoding="utf-8") as handle:
-        sandbox.control.load_fixtures(json.load(handle))
-    sandbox.control.clear_requests()
-    return sandbox
+from conftest import arm_requests
 
 
 def names(result):
