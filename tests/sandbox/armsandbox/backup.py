@@ -1,0 +1,528 @@
+"""Azure Backup for Azure VMs under a Recovery Services vault (RecoveryServicesBackup, api-version 2026-11-01).
+
+Backup policies (V1 SimpleSchedulePolicy and V2 SimpleSchedulePolicyV2, LongTermRetentionPolicy), the
+refreshContainers discovery operation, protectable items (VMs of the vault's subscription and region, listed only
+after a refresh), protected items with their long-running operations (protect, switch policy, stop protection,
+delete with soft delete), on-demand backups that create jobs running on the sandbox clock, and the
+location-level backupStatus API. See docs/sandbox.md ("Azure Backup").
+
+State lives on the vault dict (`_backup`), so a vault delete or a reset removes it; the vault's
+`_protectedItems` counter (redundancy lock, delete block) counts real protected items too.
+"""
+
+import copy
+import re
+
+from . import compute, vaults
+from .common import ArmError, Response, bad_request, iso_now, new_guid, page, retry_after_headers, strip_internal
+
+API_VERSIONS = vaults.API_VERSIONS
+
+FABRIC = "Azure"
+ITEM_TYPE = "Microsoft.RecoveryServices/vaults/backupFabrics/protectionContainers/protectedItems"
+PROTECTABLE_TYPE = "Microsoft.RecoveryServices/vaults/backupFabrics/protectionContainers/protectableItems"
+POLICY_TYPE = "Microsoft.RecoveryServices/vaults/backupPolicies"
+JOB_TYPE = "Microsoft.RecoveryServices/vaults/backupJobs"
+_VM_ID = re.compile(r"^/subscriptions/([^/]+)/resourceGroups/([^/]+)/providers/Microsoft\.Compute/"
+                    r"virtualMachines/([^/]+)$", re.IGNORECASE)
+_FREQUENCIES = {"SimpleSchedulePolicy": ("Daily", "Weekly"), "SimpleSchedulePolicyV2": ("Hourly", "Daily", "Weekly")}
+
+
+# ---- helpers ---------------------------------------------------------------------------------------
+
+def _vault(sandbox, sub, rg, name):
+    sandbox.require_group(sub, rg)
+    sandbox.lro.sweep()
+    found = sandbox.state.get(vaults.KIND, sub, rg, name)
+    if found is None:
+        raise vaults._not_found(rg, name)
+    return found
+
+
+def _data(vault):
+    return vault.setdefault("_backup", {"policies": {}, "discovered": {}, "items": {}, "jobs": {}})
+
+
+def _headers(sandbox):
+    return retry_after_headers(sandbox.faults.settings["lro_retry_after"])
+
+
+def container_name(vm):
+    _sub, rg, name = _VM_ID.match(vm["id"]).groups()
+    return f"iaasvmcontainerv2;{rg.lower()};{name.lower()}"
+
+
+def _item_key(name):
+    """'VM;iaasvmcontainerv2;rg;vm' -> 'iaasvmcontainerv2;rg;vm' (case-insensitive key)."""
+    parts = name.split(";", 1)
+    return (parts[1] if len(parts) == 2 and parts[0].lower() == "vm" else name).lower()
+
+
+def _op_status_body(req, op):
+    body = {"id": req.path, "name": op.id, "status": op.status, "startTime": op.start_time}
+    if op.end_time:
+        body["endTime"] = op.end_time
+    if op.error:
+        body["error"] = op.error
+    return body
+
+
+def _find_op(sandbox, op_id):
+    op = sandbox.lro.poll(op_id)
+    if op is None:
+        raise ArmError(404, "OperationNotFound", f"The operation '{op_id}' could not be found.")
+    return op
+
+
+# ---- policies --------------------------------------------------------------------------------------
+
+def _policy_count(vault, policy_id):
+    return sum(1 for item in _data(vault)["items"].values()
+               if (item["properties"].get("policyId") or "").lower() == policy_id.lower()
+               and item["properties"]["protectionState"] != "ProtectionStopped")
+
+
+def _render_policy(vault, policy):
+    body = strip_internal(policy)
+    body["properties"]["protectedItemsCount"] = _policy_count(vault, policy["id"])
+    return body
+
+
+def _validate_policy(props):
+    if not isinstance(props, dict) or props.get("backupManagementType") != "AzureIaasVM":
+        raise bad_request("BMSUserErrorInvalidInput", "Only backupManagementType 'AzureIaasVM' policies are supported "
+                          "by the sandbox.")
+    schedule = props.get("schedulePolicy") or {}
+    kind = schedule.get("schedulePolicyType")
+    policy_type = props.get("policyType", "V1")
+    if kind not in _FREQUENCIES:
+        raise bad_request("BMSUserErrorInvalidInput", f"Invalid schedulePolicyType '{kind}'.")
+    if (kind == "SimpleSchedulePolicyV2") != (policy_type == "V2"):
+        raise bad_request("BMSUserErrorInvalidPolicyInput", f"schedulePolicyType '{kind}' does not match policyType "
+                          f"'{policy_type}': Enhanced (V2) policies use SimpleSchedulePolicyV2, Standard (V1) ones "
+                          "SimpleSchedulePolicy.")
+    frequency = schedule.get("scheduleRunFrequency")
+    if frequency not in _FREQUENCIES[kind]:
+        raise bad_request("BMSUserErrorInvalidPolicyInput", f"scheduleRunFrequency '{frequency}' is not valid for "
+                          f"{kind}; allowed: {', '.join(_FREQUENCIES[kind])}.")
+    if kind == "SimpleSchedulePolicyV2" and not schedule.get(f"{frequency.lower()}Schedule"):
+        raise bad_request("BMSUserErrorInvalidPolicyInput", f"{kind} with frequency {frequency} needs "
+                          f"'{frequency.lower()}Schedule'.")
+    retention = props.get("retentionPolicy") or {}
+    if retention.get("retentionPolicyType") != "LongTermRetentionPolicy":
+        raise bad_request("BMSUserErrorInvalidPolicyInput", "retentionPolicy must be a LongTermRetentionPolicy.")
+    instant = props.get("instantRpRetentionRangeInDays")
+    if instant is not None and not (1 <= instant <= (30 if policy_type == "V2" else 5)):
+        raise bad_request("BMSUserErrorInvalidPolicyInput", f"instantRpRetentionRangeInDays {instant} is out of "
+                          f"range (1-{30 if policy_type == 'V2' else 5} for {policy_type}).")
+
+
+def put_policy(sandbox, req, sub, rg, vault, policy):
+    target = _vault(sandbox, sub, rg, vault)
+    props = dict((req.body or {}).get("properties") or {})
+    _validate_policy(props)
+    props.pop("protectedItemsCount", None)
+    props.setdefault("resourceGuardOperationRequests", None)
+    if props.get("schedulePolicy", {}).get("schedulePolicyType") == "SimpleSchedulePolicy":
+        props["schedulePolicy"].setdefault("scheduleWeeklyFrequency", 0)
+    pid = f"{target['id']}/backupPolicies/{policy}"
+    body = {"id": pid, "name": policy, "type": POLICY_TYPE, "properties": props}
+    _data(target)["policies"][policy.lower()] = body
+    return Response(200, _render_policy(target, body))
+
+
+def get_policy(sandbox, req, sub, rg, vault, policy):
+    target = _vault(sandbox, sub, rg, vault)
+    found = _data(target)["policies"].get(policy.lower())
+    if found is None:
+        raise ArmError(404, "BMSUserErrorPolicyNotFound", f"Policy '{policy}' was not found in vault '{vault}'.")
+    return Response(200, _render_policy(target, found))
+
+
+def list_policies(sandbox, req, sub, rg, vault):
+    target = _vault(sandbox, sub, rg, vault)
+    items = list(_data(target)["policies"].values())
+    return Response(200, page(req, items, sandbox.page_size, lambda p: _render_policy(target, p)))
+
+
+def delete_policy(sandbox, req, sub, rg, vault, policy):
+    target = _vault(sandbox, sub, rg, vault)
+    found = _data(target)["policies"].get(policy.lower())
+    if found is None:
+        return Response(204)
+    count = _policy_count(target, found["id"])
+    if count:
+        raise bad_request("BMSUserErrorPolicyInUse",
+                          f"Policy '{found['name']}' cannot be deleted because it is associated with {count} "
+                          "protected item(s). Associate the items with another policy or stop their protection, "
+                          "then retry.")
+    del _data(target)["policies"][policy.lower()]
+    return Response(200)
+
+
+# ---- refreshContainers and protectable items ------------------------------------------------------
+
+def refresh_containers(sandbox, req, sub, rg, vault, fabric):
+    target = _vault(sandbox, sub, rg, vault)
+
+    def finish(op):
+        found = _data(target)["discovered"]
+        for vm in sandbox.state.list(compute.KIND, sub):
+            if vm["location"] == target["location"]:
+                found[vm["id"].lower()] = vm["id"]
+
+    op = sandbox.lro.start(on_done=finish, result=None, kind="refresh-containers", resource=target["id"])
+    location = req.url(f"{target['id']}/backupFabrics/{fabric}/operationResults/{op.id}")
+    return Response(202, None, {"Location": location, **_headers(sandbox)})
+
+
+def fabric_operation_result(sandbox, req, sub, rg, vault, fabric, op_id):
+    _vault(sandbox, sub, rg, vault)
+    op = _find_op(sandbox, op_id)
+    if not op.done:
+        return Response(202, None, {"Location": req.url(req.path), **_headers(sandbox)})
+    return Response(204)
+
+
+def fabric_operation_status(sandbox, req, sub, rg, vault, fabric, op_id):
+    _vault(sandbox, sub, rg, vault)
+    op = _find_op(sandbox, op_id)
+    return Response(200, _op_status_body(req, op), {} if op.done else _headers(sandbox))
+
+
+def _vm_by_id(sandbox, vm_id):
+    return sandbox.state.by_id(compute.KIND, vm_id)
+
+
+def list_protectable(sandbox, req, sub, rg, vault):
+    target = _vault(sandbox, sub, rg, vault)
+    data = _data(target)
+    out = [strip_internal(p) for p in data.get("protectable", [])]
+    for vm_id in data["discovered"].values():
+        vm = _vm_by_id(sandbox, vm_id)
+        if vm is None or container_name(vm) in data["items"]:
+            continue
+        cname = container_name(vm)
+        out.append({
+            "id": f"{target['id']}/backupFabrics/{FABRIC}/protectionContainers/IaasVMContainer;{cname}"
+                  f"/protectableItems/VM;{cname}",
+            "name": f"VM;{cname}", "type": PROTECTABLE_TYPE,
+            "properties": {"backupManagementType": "AzureIaasVM", "friendlyName": vm["name"],
+                           "protectableItemType": "Microsoft.Compute/virtualMachines",
+                           "protectionState": "NotProtected", "virtualMachineId": vm["id"],
+                           "workloadType": "VM"},
+        })
+    return Response(200, page(req, out, sandbox.page_size))
+
+
+# ---- protected items -------------------------------------------------------------------------------
+
+def _protector(sandbox, vm_id):
+    """(vault, item) of the vault protecting vm_id (soft-deleted items excluded), else (None, None)."""
+    for vault in sandbox.state.table(vaults.KIND).values():
+        for item in (vault.get("_backup") or {}).get("items", {}).values():
+            if item["properties"]["sourceResourceId"].lower() == vm_id.lower() \
+                    and not item["properties"].get("isScheduledForDeferredDelete"):
+                return vault, item
+    return None, None
+
+
+def _item_urls(req, item, op):
+    return {"Location": req.url(f"{item['id']}/operationResults/{op.id}"),
+            "Azure-AsyncOperation": req.url(f"{item['id']}/operationsStatus/{op.id}")}
+
+
+def _get_item(target, container, item_name):
+    item = _data(target)["items"].get(_item_key(item_name))
+    if item is None or _item_key(container.split(";", 1)[-1]) != _item_key(item_name):
+        raise ArmError(404, "BMSUserErrorItemNotFound", f"Protected item '{item_name}' was not found in vault "
+                       f"'{target['name']}'.")
+    return item
+
+
+def put_item(sandbox, req, sub, rg, vault, fabric, container, item_name):
+    target = _vault(sandbox, sub, rg, vault)
+    data = _data(target)
+    props = (req.body or {}).get("properties") or {}
+    source = props.get("sourceResourceId") or props.get("virtualMachineId") or ""
+    key = _item_key(item_name)
+    existing = data["items"].get(key)
+    if existing is None:
+        vm = _vm_by_id(sandbox, source) if source else None
+        if vm is None or container_name(vm) != key:
+            raise bad_request("BMSUserErrorInvalidSourceResourceId", f"sourceResourceId '{source}' does not name "
+                              f"the virtual machine of protected item '{item_name}'.")
+        if vm["id"].lower() not in data["discovered"]:
+            raise bad_request("BMSUserErrorNeedsRefresh", f"Virtual machine '{vm['name']}' is not a protectable "
+                              "item of this vault yet; refresh the containers (refreshContainers) and retry.")
+        other, _unused = _protector(sandbox, vm["id"])
+        if other is not None and other is not target:
+            raise bad_request("UserErrorBackupItemAlreadyProtectedWithOtherVault",
+                              f"Virtual machine '{vm['name']}' is already protected by vault '{other['id']}'.")
+    stopping = props.get("protectionState") == "ProtectionStopped"
+    policy_id = props.get("policyId") or ""
+    if not stopping:
+        policy = data["policies"].get(policy_id.rstrip("/").split("/")[-1].lower()) if policy_id else None
+        if policy is None or policy["id"].lower() != policy_id.lower():
+            raise bad_request("BMSUserErrorPolicyNotFound", f"Policy '{policy_id}' was not found in vault "
+                              f"'{vault}'.")
+    if existing is None:
+        cname = container_name(vm)
+        existing = {
+            "id": f"{target['id']}/backupFabrics/{FABRIC}/protectionContainers/IaasVMContainer;{cname}"
+                  f"/protectedItems/VM;{cname}",
+            "name": f"VM;{cname}", "type": ITEM_TYPE,
+            "properties": {"backupManagementType": "AzureIaasVM", "containerName": cname,
+                           "friendlyName": vm["name"], "healthStatus": "Passed",
+                           "lastBackupStatus": "", "policyId": "", "protectedItemDataId": str(abs(hash(vm["id"]))),
+                           "protectedItemType": "Microsoft.Compute/virtualMachines",
+                           "protectionState": "IRPending", "protectionStatus": "Healthy",
+                           "sourceResourceId": vm["id"], "virtualMachineId": vm["id"], "workloadType": "VM"},
+        }
+        data["items"][key] = existing
+        target["_protectedItems"] = target.get("_protectedItems", 0) + 1
+    item_props = existing["properties"]
+    if item_props.get("isScheduledForDeferredDelete"):
+        raise bad_request("UserErrorBackupItemSoftDeleted", f"Protected item '{item_name}' is soft deleted; "
+                          "undelete it before changing its protection.")
+
+    def finish(op):
+        if stopping:
+            item_props["protectionState"] = "ProtectionStopped"
+            item_props["policyId"] = ""
+        else:
+            item_props["policyId"] = next(p["id"] for p in data["policies"].values()
+                                          if p["id"].lower() == policy_id.lower())
+            if item_props["protectionState"] in ("ProtectionStopped", "ProtectionPaused"):
+                item_props["protectionState"] = "Protected" if item_props.get("lastBackupTime") else "IRPending"
+        _job(sandbox, target, existing, "DisableBackup" if stopping else "ConfigureBackup", outcome=None)
+
+    op = sandbox.lro.start(on_done=finish, result=lambda: strip_internal(existing), kind="protect",
+                           resource=existing["id"])
+    return Response(202, None, {**_item_urls(req, existing, op), **_headers(sandbox)})
+
+
+def get_item(sandbox, req, sub, rg, vault, fabric, container, item_name):
+    target = _vault(sandbox, sub, rg, vault)
+    return Response(200, strip_internal(_get_item(target, container, item_name)))
+
+
+def list_items(sandbox, req, sub, rg, vault):
+    target = _vault(sandbox, sub, rg, vault)
+    return Response(200, page(req, list(_data(target)["items"].values()), sandbox.page_size, strip_internal))
+
+
+def delete_item(sandbox, req, sub, rg, vault, fabric, container, item_name):
+    target = _vault(sandbox, sub, rg, vault)
+    item = _get_item(target, container, item_name)
+    soft = target["properties"]["securitySettings"]["softDeleteSettings"]["softDeleteState"] in ("Enabled",
+                                                                                                   "AlwaysON")
+
+    def finish(op):
+        props = item["properties"]
+        if soft:
+            props.update(protectionState="ProtectionStopped", policyId="", isScheduledForDeferredDelete=True,
+                         deferredDeleteTimeInUTC=iso_now(),
+                         deferredDeleteTimeRemaining=f"{target['properties']['securitySettings']['softDeleteSettings']['softDeleteRetentionPeriodInDays']}.00:00:00")  # noqa: E501
+        else:
+            _data(target)["items"].pop(_item_key(item_name), None)
+            target["_protectedItems"] = max(0, target.get("_protectedItems", 0) - 1)
+        _job(sandbox, target, item, "DeleteBackupData", outcome=None)
+
+    op = sandbox.lro.start(on_done=finish, result=None, kind="unprotect", resource=item["id"])
+    return Response(202, None, {**_item_urls(req, item, op), **_headers(sandbox)})
+
+
+def item_operation_result(sandbox, req, sub, rg, vault, fabric, container, item_name, op_id):
+    _vault(sandbox, sub, rg, vault)
+    op = _find_op(sandbox, op_id)
+    if not op.done:
+        return Response(202, None, {"Location": req.url(req.path), **_headers(sandbox)})
+    if op.result is None:
+        return Response(204)
+    return Response(200, op.result())
+
+
+def item_operation_status(sandbox, req, sub, rg, vault, fabric, container, item_name, op_id):
+    _vault(sandbox, sub, rg, vault)
+    op = _find_op(sandbox, op_id)
+    return Response(200, _op_status_body(req, op), {} if op.done else _headers(sandbox))
+
+
+# ---- jobs and on-demand backup ---------------------------------------------------------------------
+
+def _readiness_error(sandbox, item):
+    """The error a backup of this item's VM would end with, from the VM's readiness fixtures (None: it succeeds)."""
+    vm = _vm_by_id(sandbox, item["properties"]["sourceResourceId"])
+    if vm is None:
+        return {"errorCode": "UserErrorVmNotFoundV2", "errorString": "The virtual machine doesn't exist anymore.",
+                "recommendations": ["Stop protection of the item, or restore the VM."]}
+    view = vm.get("_instanceView") or {}
+    agent = [s.get("displayStatus") for s in (view.get("vmAgent") or {}).get("statuses", [])]
+    if agent != ["Ready"]:
+        return {"errorCode": "UserErrorGuestAgentStatusUnavailable",
+                "errorString": "VM Agent unable to communicate with Azure Backup.",
+                "recommendations": ["Ensure the VM agent is installed, running and up to date."]}
+    failed_ext = any(s.get("level") == "Error" for ext in view.get("extensions", []) for s in ext.get("statuses", []))
+    if vm.get("_noNetworkPath") or failed_ext:
+        return {"errorCode": "ExtensionSnapshotFailedNoNetwork",
+                "errorString": "Snapshot operation failed due to no network connectivity on the virtual machine.",
+                "recommendations": ["Allow outbound access to the AzureBackup, Storage and AzureActiveDirectory "
+                                    "service tags, or through a proxy."]}
+    return None
+
+
+def _job(sandbox, vault, item, operation, outcome):
+    """Record a job; `outcome` None: ends Completed now; else a callable run when the job ends on the clock."""
+    job_id = new_guid()
+    now = iso_now()
+    job = {"id": f"{vault['id']}/backupJobs/{job_id}", "name": job_id, "type": JOB_TYPE,
+           "properties": {"activityId": new_guid(), "backupManagementType": "AzureIaasVM", "duration": "PT0S",
+                          "entityFriendlyName": item["properties"]["friendlyName"], "jobType": "AzureIaaSVMJob",
+                          "operation": operation, "startTime": now, "status": "InProgress",
+                          "virtualMachineVersion": "Compute"}}
+    _data(vault)["jobs"][job_id] = job
+    if outcome is None:
+        job["properties"].update(status="Completed", endTime=now)
+        return job
+
+    def finish(op):
+        outcome(job)
+
+    op = sandbox.lro.start(on_done=finish, result=None, kind="backup-job", resource=job["id"])
+    job["_op"] = op.id
+    return job
+
+
+def trigger_backup(sandbox, req, sub, rg, vault, fabric, container, item_name):
+    target = _vault(sandbox, sub, rg, vault)
+    item = _get_item(target, container, item_name)
+    props = (req.body or {}).get("properties") or {}
+    if props.get("objectType") not in (None, "IaasVMBackupRequest"):
+        raise bad_request("BMSUserErrorInvalidInput", "Azure VM backups take an IaasVMBackupRequest.")
+    if item["properties"]["protectionState"] == "ProtectionStopped":
+        raise bad_request("UserErrorBackupOperationNotAllowedForStoppedProtection",
+                          f"Protection of '{item['properties']['friendlyName']}' is stopped; resume it first.")
+    error = _readiness_error(sandbox, item)
+
+    def outcome(job):
+        end = iso_now()
+        job["properties"].update(endTime=end, duration="PT1S")
+        item_props = item["properties"]
+        item_props["lastBackupTime"] = end
+        if error is None:
+            job["properties"]["status"] = "Completed"
+            item_props.update(lastBackupStatus="Completed", healthStatus="Passed", protectionState="Protected")
+        else:
+            job["properties"]["status"] = "Failed"
+            job["properties"]["errorDetails"] = [dict(error)]
+            item_props.update(lastBackupStatus="Failed", healthStatus="ActionRequired")
+
+    job = _job(sandbox, target, item, "Backup", outcome)
+    job["_retainUntil"] = props.get("recoveryPointExpiryTimeInUTC")
+    op = sandbox.lro.start(on_done=None, result=None, kind="trigger-backup", resource=item["id"])
+    sandbox.lro._finish(op)  # the request is accepted at once; the job carries the work
+    return Response(202, None, {**_item_urls(req, item, op), **_headers(sandbox)})
+
+
+def _render_job(sandbox, job):
+    if job.get("_op"):
+        sandbox.lro.poll(job["_op"])
+    return strip_internal(job)
+
+
+def list_jobs(sandbox, req, sub, rg, vault):
+    target = _vault(sandbox, sub, rg, vault)
+    jobs = sorted(_data(target)["jobs"].values(), key=lambda j: j["properties"]["startTime"], reverse=True)
+    return Response(200, page(req, jobs, sandbox.page_size, lambda j: _render_job(sandbox, j)))
+
+
+def get_job(sandbox, req, sub, rg, vault, job):
+    target = _vault(sandbox, sub, rg, vault)
+    found = _data(target)["jobs"].get(job)
+    if found is None:
+        raise ArmError(404, "BMSUserErrorJobNotFound", f"Job '{job}' was not found in vault '{vault}'.")
+    return Response(200, _render_job(sandbox, found))
+
+
+# ---- backupStatus ----------------------------------------------------------------------------------
+
+def backup_status(sandbox, req, sub, location):
+    sandbox.lro.sweep()
+    body = req.body or {}
+    vm_id = body.get("resourceId") or ""
+    if body.get("resourceType", "VM") != "VM" or not _VM_ID.match(vm_id):
+        raise bad_request("BMSUserErrorInvalidInput", "backupStatus takes resourceType 'VM' and the resourceId of a "
+                          "virtual machine.")
+    vault, item = _protector(sandbox, vm_id)
+    if vault is None:
+        return Response(200, {"protectionStatus": "NotProtected", "errorCode": "Success"})
+    cname = item["properties"]["containerName"]
+    return Response(200, {
+        "containerName": f"iaasvmcontainer;{cname}", "errorCode": "Success", "fabricName": FABRIC,
+        "policyName": (item["properties"].get("policyId") or "").split("/")[-1] or None,
+        "protectedItemName": f"vm;{cname}",
+        "protectionStatus": "Protected" if item["properties"]["protectionState"] != "ProtectionStopped"
+        else "NotProtected",
+        "vaultId": vault["id"],
+    })
+
+
+_V = "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.RecoveryServices/vaults/{vault}"
+_POLICY = _V + "/backupPolicies/{policy}"
+_FABRIC = _V + "/backupFabrics/{fabric}"
+_ITEM = _FABRIC + "/protectionContainers/{container}/protectedItems/{item_name}"
+ROUTES = [
+    ("PUT", _POLICY, put_policy, None),
+    ("GET", _POLICY, get_policy, None),
+    ("DELETE", _POLICY, delete_policy, None),
+    ("GET", _V + "/backupPolicies", list_policies, None),
+    ("POST", _FABRIC + "/refreshContainers", refresh_containers, None),
+    ("GET", _FABRIC + "/operationResults/{op_id}", fabric_operation_result, None),
+    ("GET", _FABRIC + "/operationsStatus/{op_id}", fabric_operation_status, None),
+    ("GET", _V + "/backupProtectableItems", list_protectable, None),
+    ("GET", _V + "/backupProtectedItems", list_items, None),
+    ("PUT", _ITEM, put_item, None),
+    ("GET", _ITEM, get_item, None),
+    ("DELETE", _ITEM, delete_item, None),
+    ("POST", _ITEM + "/backup", trigger_backup, None),
+    ("GET", _ITEM + "/operationResults/{op_id}", item_operation_result, None),
+    ("GET", _ITEM + "/operationsStatus/{op_id}", item_operation_status, None),
+    ("GET", _V + "/backupJobs", list_jobs, None),
+    ("GET", _V + "/backupJobs/{job}", get_job, None),
+    ("POST", "/subscriptions/{sub}/providers/Microsoft.RecoveryServices/locations/{location}/backupStatus",
+     backup_status, None),
+]
+
+
+def _load_backup(sandbox, spec, sub):
+    """`backup` fixture entries: {resource_group, vault, policies, protected_items, protectable_items, jobs,
+    discovered}; bodies are taken as they are (spec shapes), `discovered` lists VM ids a refresh already found."""
+    vault = sandbox.state.get(vaults.KIND, sub, spec["resource_group"], spec["vault"])
+    if vault is None:
+        vault = vaults.new_vault(sandbox, sub, spec["resource_group"], spec["vault"],
+                                 {"location": sandbox.group_location(sub, spec["resource_group"])},
+                                 sandbox.state.subscription(sub)["tenantId"])
+        sandbox.state.put(vaults.KIND, sub, spec["resource_group"], spec["vault"], vault)
+    data = _data(vault)
+    for body in spec.get("policies", []):
+        body = copy.deepcopy(body)
+        body.setdefault("id", f"{vault['id']}/backupPolicies/{body['name']}")
+        body.setdefault("type", POLICY_TYPE)
+        data["policies"][body["name"].lower()] = body
+    for body in spec.get("protected_items", []):
+        body = copy.deepcopy(body)
+        cname = _item_key(body["name"])
+        body.setdefault("id", f"{vault['id']}/backupFabrics/{FABRIC}/protectionContainers/IaasVMContainer;{cname}"
+                              f"/protectedItems/{body['name']}")
+        body.setdefault("type", ITEM_TYPE)
+        data["items"][cname] = body
+        vault["_protectedItems"] = vault.get("_protectedItems", 0) + 1
+    data.setdefault("protectable", []).extend(copy.deepcopy(spec.get("protectable_items", [])))
+    for body in spec.get("jobs", []):
+        data["jobs"][body["name"] if body["name"] not in data["jobs"] else new_guid()] = copy.deepcopy(body)
+    for vm_id in spec.get("discovered", []):
+        data["discovered"][vm_id.lower()] = vm_id
+
+
+LOADERS = (("backup", _load_backup),)

@@ -1,0 +1,228 @@
+"""Azure Backup for VMs (RecoveryServicesBackup 2026-11-01): policies, refreshContainers, protectable and
+protected items with their long-running operations, on-demand backups and jobs, backupStatus."""
+
+import json
+import os
+
+from sandbox_testlib import VAULT_API, rg_fixture
+
+SUB = "33333333-3333-3333-3333-333333333333"
+VAULT = f"/subscriptions/{SUB}/resourceGroups/rg1/providers/Microsoft.RecoveryServices/vaults/rsv1"
+OTHER = VAULT.replace("rsv1", "rsv2")
+API = "2026-11-01"
+SPECS = "/work/shared/reference/azure-specs"
+
+
+def V1():
+    with open(os.path.join(SPECS, "ProtectionPolicies_CreateOrUpdate_Simple.json"),
+              encoding="utf-8") as handle:
+        return json.load(handle)["parameters"]["parameters"]
+
+
+def V2():
+    with open(os.path.join(SPECS, "IaaS_v2_daily.json"), encoding="utf-8") as handle:
+        return json.load(handle)["parameters"]["parameters"]
+
+
+def _setup(sandbox, vms=None, vault_props=None):
+    sandbox.control.load_fixtures(rg_fixture("rg1", "rg-app"))
+    vault = {"resource_group": "rg1", "name": "rsv1"}
+    if vault_props:
+        vault["properties"] = vault_props
+    sandbox.control.load_fixtures({"vaults": [vault, {"resource_group": "rg1", "name": "rsv2"}]})
+    sandbox.control.load_fixtures({"virtual_machines": vms or [{"resource_group": "rg-app", "name": "vm1"}]})
+
+
+def _vm(name="vm1"):
+    return f"/subscriptions/{SUB}/resourceGroups/rg-app/providers/Microsoft.Compute/virtualMachines/{name}"
+
+
+def _item(vault=VAULT, name="vm1"):
+    cname = f"iaasvmcontainerv2;rg-app;{name}"
+    return f"{vault}/backupFabrics/Azure/protectionContainers/IaasVMContainer;{cname}/protectedItems/VM;{cname}"
+
+
+def _wait(arm, headers, key="Azure-AsyncOperation"):
+    url = headers[key].split("://", 1)[1].split("/", 1)[1]
+    for _unused in range(50):
+        status, out_headers, body = arm.send("GET", "/" + url)
+        if key == "Location" and status != 202:
+            return status, body
+        if key != "Location" and body["status"] != "InProgress":
+            return status, body
+    raise AssertionError("operation did not finish")
+
+
+def _refresh(arm, vault=VAULT):
+    status, headers, body = arm.send("POST", f"{vault}/backupFabrics/Azure/refreshContainers", api_version=API)
+    assert status == 202 and "Location" in headers, body
+    assert _wait(arm, headers, "Location")[0] == 204
+
+
+def _policy(arm, name="p1", body=None, vault=VAULT):
+    status, _unused, out = arm.send("PUT", f"{vault}/backupPolicies/{name}", body or V1(), api_version=API)
+    assert status == 200, out
+    return out
+
+
+def _protect(arm, policy="p1", vault=VAULT, name="vm1", extra=None):
+    props = {"protectedItemType": "Microsoft.Compute/virtualMachines", "sourceResourceId": _vm(name),
+             "policyId": f"{vault}/backupPolicies/{policy}" if policy else "", **(extra or {})}
+    return arm.send("PUT", _item(vault, name), {"properties": props}, api_version=API)
+
+
+def test_policies_v1_v2_hourly_and_delete_in_use(sandbox, arm):
+    _setup(sandbox)
+    out = _policy(arm)
+    assert out["id"] == f"{VAULT}/backupPolicies/p1" and out["type"] == "Microsoft.RecoveryServices/vaults/backupPolicies"
+    assert out["properties"]["protectedItemsCount"] == 0
+    assert out["properties"]["schedulePolicy"]["schedulePolicyType"] == "SimpleSchedulePolicy"
+    v2 = _policy(arm, "v2", V2())
+    assert v2["properties"]["policyType"] == "V2"
+    hourly = V2()
+    hourly["properties"]["schedulePolicy"] = {
+        "schedulePolicyType": "SimpleSchedulePolicyV2", "scheduleRunFrequency": "Hourly",
+        "hourlySchedule": {"interval": 4, "scheduleWindowStartTime": "2021-12-17T08:00:00Z",
+                           "scheduleWindowDuration": 16}}
+    _policy(arm, "hourly", hourly)
+    bad = V1()
+    bad["properties"]["schedulePolicy"]["scheduleRunFrequency"] = "Hourly"
+    status, _unused, body = arm.send("PUT", f"{VAULT}/backupPolicies/bad", bad, api_version=API)
+    assert (status, body["error"]["code"]) == (400, "BMSUserErrorInvalidPolicyInput")
+    listed = arm.send("GET", f"{VAULT}/backupPolicies", api_version=API)[2]["value"]
+    assert sorted(p["name"] for p in listed) == ["hourly", "p1", "v2"]
+    assert arm.send("GET", f"{VAULT}/backupPolicies/v2", api_version=API)[2]["properties"]["timeZone"] \
+        == "India Standard Time"
+    _refresh(arm)
+    status, headers, _unused = _protect(arm)
+    assert status == 202
+    _wait(arm, headers)
+    assert arm.send("GET", f"{VAULT}/backupPolicies/p1", api_version=API)[2]["properties"]["protectedItemsCount"] == 1
+    status, _unused, body = arm.send("DELETE", f"{VAULT}/backupPolicies/p1", api_version=API)
+    assert (status, body["error"]["code"]) == (400, "BMSUserErrorPolicyInUse")
+    assert "1 protected item" in body["error"]["message"]
+    assert arm.send("DELETE", f"{VAULT}/backupPolicies/hourly", api_version=API)[0] == 200
+    assert arm.send("GET", f"{VAULT}/backupPolicies/hourly", api_version=API)[0] == 404
+
+
+def test_protectable_items_appear_after_refresh_only(sandbox, arm):
+    _setup(sandbox, vms=[{"resource_group": "rg-app", "name": "vm1"},
+                         {"resource_group": "rg-app", "name": "vm-east", "location": "eastus"}])
+    listed = arm.send("GET", f"{VAULT}/backupProtectableItems", api_version=API)[2]["value"]
+    assert listed == []
+    _policy(arm)
+    status, _unused, body = _protect(arm)
+    assert (status, body["error"]["code"]) == (400, "BMSUserErrorNeedsRefresh")
+    _refresh(arm)
+    listed = arm.send("GET", f"{VAULT}/backupProtectableItems", api_version=API)[2]["value"]
+    assert [i["properties"]["friendlyName"] for i in listed] == ["vm1"]
+    assert listed[0]["name"] == "VM;iaasvmcontainerv2;rg-app;vm1"
+    assert listed[0]["properties"]["protectionState"] == "NotProtected"
+
+
+def test_protect_switch_stop_delete_soft_delete_and_vault_lock(sandbox, arm):
+    _setup(sandbox)
+    _policy(arm)
+    _policy(arm, "p2")
+    _refresh(arm)
+    status, headers, _unused = _protect(arm)
+    assert status == 202 and "Location" in headers
+    assert _wait(arm, headers)[1]["status"] == "Succeeded"
+    item = arm.send("GET", _item(), api_version=API)[2]
+    assert item["properties"]["protectionState"] == "IRPending"
+    assert item["properties"]["policyId"] == f"{VAULT}/backupPolicies/p1"
+    assert arm.send("GET", f"{VAULT}/backupProtectableItems", api_version=API)[2]["value"] == []
+    # the vault's storage redundancy is now locked and the vault cannot be deleted
+    change = {"properties": {"redundancySettings": {"standardTierStorageRedundancy": "LocallyRedundant"}}}
+    status, _unused, body = arm.send("PATCH", VAULT, change, api_version=VAULT_API)
+    assert (status, body["error"]["code"]) == (400, "StorageModelModifyError")
+    config = arm.send("GET", f"{VAULT}/backupconfig/vaultconfig", api_version=API)[2]
+    assert config["properties"]["storageTypeState"] == "Locked"
+    status, _unused, body = arm.send("DELETE", VAULT, api_version=VAULT_API)
+    assert (status, body["error"]["code"]) == (400, "ServiceResourceNotEmpty")
+    # another vault cannot protect it
+    _policy(arm, vault=OTHER)
+    _refresh(arm, OTHER)
+    status, _unused, body = _protect(arm, vault=OTHER)
+    assert (status, body["error"]["code"]) == (400, "UserErrorBackupItemAlreadyProtectedWithOtherVault")
+    assert VAULT in body["error"]["message"]
+    # switch policy
+    _wait(arm, _protect(arm, "p2")[1])
+    assert arm.send("GET", _item(), api_version=API)[2]["properties"]["policyId"].endswith("/p2")
+    # stop protection, keep data
+    _wait(arm, _protect(arm, None, extra={"protectionState": "ProtectionStopped"})[1])
+    item = arm.send("GET", _item(), api_version=API)[2]
+    assert item["properties"]["protectionState"] == "ProtectionStopped"
+    # resume
+    _wait(arm, _protect(arm, "p1")[1])
+    assert arm.send("GET", _item(), api_version=API)[2]["properties"]["protectionState"] == "IRPending"
+    # delete: soft delete (the vault default), the item stays listed
+    status, headers, _unused = arm.send("DELETE", _item(), api_version=API)
+    assert status == 202
+    _wait(arm, headers)
+    items = arm.send("GET", f"{VAULT}/backupProtectedItems", api_version=API)[2]["value"]
+    assert items[0]["properties"]["isScheduledForDeferredDelete"] is True
+    assert items[0]["properties"]["protectionState"] == "ProtectionStopped"
+    jobs = arm.send("GET", f"{VAULT}/backupJobs", api_version=API)[2]["value"]
+    assert {j["properties"]["operation"] for j in jobs} >= {"ConfigureBackup", "DisableBackup", "DeleteBackupData"}
+
+
+def test_delete_without_soft_delete_unlocks_vault(sandbox, arm):
+    _setup(sandbox, vault_props={"securitySettings": {"softDeleteSettings": {"softDeleteState": "Disabled"}}})
+    _policy(arm)
+    _refresh(arm)
+    _wait(arm, _protect(arm)[1])
+    _wait(arm, arm.send("DELETE", _item(), api_version=API)[1])
+    assert arm.send("GET", f"{VAULT}/backupProtectedItems", api_version=API)[2]["value"] == []
+    assert arm.send("GET", _item(), api_version=API)[0] == 404
+    config = arm.send("GET", f"{VAULT}/backupconfig/vaultconfig", api_version=API)[2]
+    assert config["properties"]["storageTypeState"] == "Unlocked"
+    assert arm.send("DELETE", VAULT, api_version=VAULT_API)[0] == 202
+
+
+def test_backup_status_names_the_protecting_vault(sandbox, arm):
+    _setup(sandbox)
+    url = f"/subscriptions/{SUB}/providers/Microsoft.RecoveryServices/locations/westeurope/backupStatus"
+    status, _unused, body = arm.send("POST", url, {"resourceId": _vm(), "resourceType": "VM"}, api_version=API)
+    assert (status, body["protectionStatus"]) == (200, "NotProtected")
+    _policy(arm)
+    _refresh(arm)
+    _wait(arm, _protect(arm)[1])
+    body = arm.send("POST", url, {"resourceId": _vm(), "resourceType": "VM"}, api_version=API)[2]
+    assert body["protectionStatus"] == "Protected" and body["vaultId"] == VAULT
+    assert body["policyName"] == "p1" and body["protectedItemName"] == "vm;iaasvmcontainerv2;rg-app;vm1"
+
+
+def _backup(arm, name="vm1"):
+    body = {"properties": {"objectType": "IaasVMBackupRequest",
+                           "recoveryPointExpiryTimeInUTC": "2027-01-01T00:00:00Z"}}
+    status, headers, out = arm.send("POST", f"{_item(name=name)}/backup", body, api_version=API)
+    assert status == 202 and "Azure-AsyncOperation" in headers, out
+    jobs = arm.send("GET", f"{VAULT}/backupJobs", api_version=API)[2]["value"]
+    job = next(j for j in jobs if j["properties"]["operation"] == "Backup"
+               and j["properties"]["entityFriendlyName"] == name)
+    for _unused in range(50):
+        job = arm.send("GET", f"{VAULT}/backupJobs/{job['name']}", api_version=API)[2]
+        if job["properties"]["status"] != "InProgress":
+            return job
+    raise AssertionError("job did not end")
+
+
+def test_on_demand_backup_jobs_end_by_readiness(sandbox, arm):
+    _setup(sandbox, vms=[{"resource_group": "rg-app", "name": "vm1"},
+                         {"resource_group": "rg-app", "name": "vm-noagent", "agent_status": "NotReady"},
+                         {"resource_group": "rg-app", "name": "vm-nonet", "backup_network_path": False}])
+    _policy(arm)
+    _refresh(arm)
+    for name in ("vm1", "vm-noagent", "vm-nonet"):
+        _wait(arm, _protect(arm, name=name)[1])
+    job = _backup(arm)
+    assert job["properties"]["status"] == "Completed" and job["type"] == "Microsoft.RecoveryServices/vaults/backupJobs"
+    item = arm.send("GET", _item(), api_version=API)[2]["properties"]
+    assert (item["protectionState"], item["lastBackupStatus"]) == ("Protected", "Completed")
+    job = _backup(arm, "vm-noagent")
+    assert job["properties"]["status"] == "Failed"
+    assert job["properties"]["errorDetails"][0]["errorCode"] == "UserErrorGuestAgentStatusUnavailable"
+    job = _backup(arm, "vm-nonet")
+    assert job["properties"]["errorDetails"][0]["errorCode"] == "ExtensionSnapshotFailedNoNetwork"
+    assert arm.send("GET", f"{VAULT}/backupJobs/nope", api_version=API)[0] == 404
