@@ -25,6 +25,11 @@ POLICY_TYPE = "Microsoft.RecoveryServices/vaults/backupPolicies"
 JOB_TYPE = "Microsoft.RecoveryServices/vaults/backupJobs"
 _VM_ID = re.compile(r"^/subscriptions/([^/]+)/resourceGroups/([^/]+)/providers/Microsoft\.Compute/"
                     r"virtualMachines/([^/]+)$", re.IGNORECASE)
+# AzureIaaSVMErrorInfo.errorCode is an int32 in the spec; Azure's numbers are not published, so these are the
+# sandbox's own. The symbolic code (what the portal shows as "Error Code") is in errorTitle and in the job's
+# extendedInfo.dynamicErrorMessage.
+ERROR_NUMBERS = {"UserErrorGuestAgentStatusUnavailable": 400001, "ExtensionSnapshotFailedNoNetwork": 400002,
+                 "UserErrorVmNotFoundV2": 400003}
 _FREQUENCIES = {"SimpleSchedulePolicy": ("Daily", "Weekly"), "SimpleSchedulePolicyV2": ("Hourly", "Daily", "Weekly")}
 
 
@@ -355,17 +360,20 @@ def _readiness_error(sandbox, item):
     """The error a backup of this item's VM would end with, from the VM's readiness fixtures (None: it succeeds)."""
     vm = _vm_by_id(sandbox, item["properties"]["sourceResourceId"])
     if vm is None:
-        return {"errorCode": "UserErrorVmNotFoundV2", "errorString": "The virtual machine doesn't exist anymore.",
+        return {"errorCode": ERROR_NUMBERS["UserErrorVmNotFoundV2"], "errorTitle": "UserErrorVmNotFoundV2",
+                "errorString": "The virtual machine doesn't exist anymore.",
                 "recommendations": ["Stop protection of the item, or restore the VM."]}
     view = vm.get("_instanceView") or {}
     agent = [s.get("displayStatus") for s in (view.get("vmAgent") or {}).get("statuses", [])]
     if agent != ["Ready"]:
-        return {"errorCode": "UserErrorGuestAgentStatusUnavailable",
+        return {"errorCode": ERROR_NUMBERS["UserErrorGuestAgentStatusUnavailable"],
+                "errorTitle": "UserErrorGuestAgentStatusUnavailable",
                 "errorString": "VM Agent unable to communicate with Azure Backup.",
                 "recommendations": ["Ensure the VM agent is installed, running and up to date."]}
     failed_ext = any(s.get("level") == "Error" for ext in view.get("extensions", []) for s in ext.get("statuses", []))
     if vm.get("_noNetworkPath") or failed_ext:
-        return {"errorCode": "ExtensionSnapshotFailedNoNetwork",
+        return {"errorCode": ERROR_NUMBERS["ExtensionSnapshotFailedNoNetwork"],
+                "errorTitle": "ExtensionSnapshotFailedNoNetwork",
                 "errorString": "Snapshot operation failed due to no network connectivity on the virtual machine.",
                 "recommendations": ["Allow outbound access to the AzureBackup, Storage and AzureActiveDirectory "
                                     "service tags, or through a proxy."]}
@@ -379,7 +387,8 @@ def _job(sandbox, vault, item, operation, outcome):
     job = {"id": f"{vault['id']}/backupJobs/{job_id}", "name": job_id, "type": JOB_TYPE,
            "properties": {"activityId": new_guid(), "backupManagementType": "AzureIaasVM", "duration": "PT0S",
                           "entityFriendlyName": item["properties"]["friendlyName"], "jobType": "AzureIaaSVMJob",
-                          "operation": operation, "startTime": now, "status": "InProgress",
+                          "operation": operation, "startTime": now, "isUserTriggered": operation == "Backup",
+                          "containerName": item["properties"]["containerName"], "status": "InProgress",
                           "virtualMachineVersion": "Compute"}}
     _data(vault)["jobs"][job_id] = job
     if outcome is None:
@@ -416,6 +425,8 @@ def trigger_backup(sandbox, req, sub, rg, vault, fabric, container, item_name):
         else:
             job["properties"]["status"] = "Failed"
             job["properties"]["errorDetails"] = [dict(error)]
+            job["properties"]["extendedInfo"] = {"dynamicErrorMessage": f"{error['errorTitle']}: "
+                                                                        f"{error['errorString']}"}
             item_props.update(lastBackupStatus="Failed", healthStatus="ActionRequired")
 
     job = _job(sandbox, target, item, "Backup", outcome)

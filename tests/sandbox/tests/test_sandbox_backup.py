@@ -222,7 +222,44 @@ def test_on_demand_backup_jobs_end_by_readiness(sandbox, arm):
     assert (item["protectionState"], item["lastBackupStatus"]) == ("Protected", "Completed")
     job = _backup(arm, "vm-noagent")
     assert job["properties"]["status"] == "Failed"
-    assert job["properties"]["errorDetails"][0]["errorCode"] == "UserErrorGuestAgentStatusUnavailable"
+    assert job["properties"]["errorDetails"][0]["errorTitle"] == "UserErrorGuestAgentStatusUnavailable"
+    assert job["properties"]["extendedInfo"]["dynamicErrorMessage"].startswith("UserErrorGuestAgentStatusUnavailable")
     job = _backup(arm, "vm-nonet")
-    assert job["properties"]["errorDetails"][0]["errorCode"] == "ExtensionSnapshotFailedNoNetwork"
+    assert job["properties"]["errorDetails"][0]["errorTitle"] == "ExtensionSnapshotFailedNoNetwork"
     assert arm.send("GET", f"{VAULT}/backupJobs/nope", api_version=API)[0] == 404
+
+
+def test_answers_match_the_spec_definitions(sandbox, arm):
+    """Backup answers against the compact schemas of their spec subtypes (ProtectionPolicy, SchedulePolicy,
+    ProtectedItem, ProtectableItem and Job are polymorphic in the spec; each `properties` is checked against the
+    subtype the discriminator names)."""
+    from armsandbox.compactschema import CompactValidator
+
+    ref = "RecoveryServicesBackup.bms-extract.json#/definitions/"
+    validator = CompactValidator()
+    _setup(sandbox, vms=[{"resource_group": "rg-app", "name": "vm1"},
+                         {"resource_group": "rg-app", "name": "vm2", "agent_status": "NotReady"}])
+    _policy(arm)
+    _policy(arm, "v2", V2())
+    _refresh(arm)
+    for item in arm.send("GET", f"{VAULT}/backupProtectableItems", api_version=API)[2]["value"]:
+        validator.validate(ref + "AzureIaaSComputeVMProtectableItem", item["properties"])
+    _wait(arm, _protect(arm)[1])
+    _wait(arm, _protect(arm, "v2", name="vm2")[1])
+    _backup(arm)
+    _backup(arm, "vm2")
+    for policy in arm.send("GET", f"{VAULT}/backupPolicies", api_version=API)[2]["value"]:
+        props = dict(policy["properties"])
+        schedule, retention = props.pop("schedulePolicy"), props.pop("retentionPolicy")
+        validator.validate(ref + "AzureIaaSVMProtectionPolicy", props)
+        validator.validate(ref + schedule["schedulePolicyType"], schedule)
+        validator.validate(ref + "LongTermRetentionPolicy", retention)
+    for item in arm.send("GET", f"{VAULT}/backupProtectedItems", api_version=API)[2]["value"]:
+        validator.validate(ref + "AzureIaaSComputeVMProtectedItem", item["properties"])
+    jobs = arm.send("GET", f"{VAULT}/backupJobs", api_version=API)[2]["value"]
+    for job in jobs:
+        validator.validate(ref + "AzureIaaSVMJob", job["properties"])
+    url = f"/subscriptions/{SUB}/providers/Microsoft.RecoveryServices/locations/westeurope/backupStatus"
+    status = arm.send("POST", url, {"resourceId": _vm(), "resourceType": "VM"}, api_version=API)[2]
+    validator.validate(ref + "BackupStatusResponse", status)
+    assert validator.validated == 2 + 2 * 3 + 2 + len(jobs) + 1
