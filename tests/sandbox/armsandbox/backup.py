@@ -371,13 +371,36 @@ def _readiness_error(sandbox, item):
                 "errorString": "VM Agent unable to communicate with Azure Backup.",
                 "recommendations": ["Ensure the VM agent is installed, running and up to date."]}
     failed_ext = any(s.get("level") == "Error" for ext in view.get("extensions", []) for s in ext.get("statuses", []))
-    if vm.get("_noNetworkPath") or failed_ext:
+    if vm.get("_noNetworkPath") or failed_ext or _subnet_without_outbound(sandbox, vm):
         return {"errorCode": ERROR_NUMBERS["ExtensionSnapshotFailedNoNetwork"],
                 "errorTitle": "ExtensionSnapshotFailedNoNetwork",
                 "errorString": "Snapshot operation failed due to no network connectivity on the virtual machine.",
                 "recommendations": ["Allow outbound access to the AzureBackup, Storage and AzureActiveDirectory "
                                     "service tags, or through a proxy."]}
     return None
+
+
+def _subnet_without_outbound(sandbox, vm):
+    """True when the VM's primary NIC sits in a subnet with defaultOutboundAccess false and no NAT gateway, and the
+    NIC has neither a public IP nor a load-balancer backend pool (an approximation of "no path to Azure Backup")."""
+    nics = vm["properties"].get("networkProfile", {}).get("networkInterfaces", [])
+    nic = sandbox.state.by_id("networkInterfaces", nics[0]["id"]) if nics else None
+    if nic is None:
+        return False
+    for config in nic["properties"].get("ipConfigurations", []):
+        props = config.get("properties") or {}
+        if props.get("primary") is False and len(nic["properties"]["ipConfigurations"]) > 1:
+            continue
+        if props.get("publicIPAddress") or props.get("loadBalancerBackendAddressPools"):
+            return False
+        subnet_id = (props.get("subnet") or {}).get("id", "")
+        vnet = sandbox.state.by_id("virtualNetworks", subnet_id.split("/subnets/")[0])
+        for subnet in (vnet or {}).get("properties", {}).get("subnets", []):
+            if subnet.get("id", "").lower() == subnet_id.lower():
+                sub_props = subnet.get("properties") or {}
+                return sub_props.get("defaultOutboundAccess") is False and not sub_props.get("natGateway")
+        return False
+    return False
 
 
 def _job(sandbox, vault, item, operation, outcome):

@@ -10,7 +10,7 @@ SUB = "33333333-3333-3333-3333-333333333333"
 VAULT = f"/subscriptions/{SUB}/resourceGroups/rg1/providers/Microsoft.RecoveryServices/vaults/rsv1"
 OTHER = VAULT.replace("rsv1", "rsv2")
 API = "2026-11-01"
-SPECS = "/work/shared/reference/azure-specs"
+SPECS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "examples")  # carried copies of the spec examples
 
 
 def V1():
@@ -263,3 +263,25 @@ def test_answers_match_the_spec_definitions(sandbox, arm):
     status = arm.send("POST", url, {"resourceId": _vm(), "resourceType": "VM"}, api_version=API)[2]
     validator.validate(ref + "BackupStatusResponse", status)
     assert validator.validated == 2 + 2 * 3 + 2 + len(jobs) + 1
+
+
+def test_backup_fails_without_an_outbound_path_from_the_subnet(sandbox, arm):
+    """A VM in a subnet with defaultOutboundAccess false, no NAT gateway, no public IP and no load balancer."""
+    sandbox.control.load_fixtures({
+        "resource_groups": [{"name": "rg-app", "location": "westeurope"}],
+        "virtual_networks": [{"resource_group": "rg-app", "name": "vnet", "address_prefixes": ["10.0.0.0/16"],
+                              "subnets": [{"name": "private", "address_prefix": "10.0.1.0/24",
+                                           "default_outbound_access": False},
+                                          {"name": "open", "address_prefix": "10.0.2.0/24"}]}],
+        "network_interfaces": [{"resource_group": "rg-app", "name": "nic-private", "subnet": "vnet/private"},
+                               {"resource_group": "rg-app", "name": "nic-open", "subnet": "vnet/open"}],
+    })
+    _setup(sandbox, vms=[{"resource_group": "rg-app", "name": "vm-private", "nics": ["nic-private"]},
+                         {"resource_group": "rg-app", "name": "vm-open", "nics": ["nic-open"]}])
+    _policy(arm)
+    _refresh(arm)
+    for name in ("vm-private", "vm-open"):
+        _wait(arm, _protect(arm, name=name)[1])
+    job = _backup(arm, "vm-private")
+    assert job["properties"]["errorDetails"][0]["errorTitle"] == "ExtensionSnapshotFailedNoNetwork"
+    assert _backup(arm, "vm-open")["properties"]["status"] == "Completed"
