@@ -69,6 +69,8 @@ def _op_status_body(req, op):
         body["endTime"] = op.end_time
     if op.error:
         body["error"] = op.error
+    if op.info.get("job_id"):
+        body["properties"] = {"objectType": "OperationStatusJobExtendedInfo", "jobId": op.info["job_id"]}
     return body
 
 
@@ -300,7 +302,8 @@ def put_item(sandbox, req, sub, rg, vault, fabric, container, item_name):
                                           if p["id"].lower() == policy_id.lower())
             if item_props["protectionState"] in ("ProtectionStopped", "ProtectionPaused"):
                 item_props["protectionState"] = "Protected" if item_props.get("lastBackupTime") else "IRPending"
-        _job(sandbox, target, existing, "DisableBackup" if stopping else "ConfigureBackup", outcome=None)
+        op.info["job_id"] = _job(sandbox, target, existing, "DisableBackup" if stopping else "ConfigureBackup",
+                                 outcome=None)["name"]
 
     op = sandbox.lro.start(on_done=finish, result=lambda: strip_internal(existing), kind="protect",
                            resource=existing["id"])
@@ -332,10 +335,13 @@ def delete_item(sandbox, req, sub, rg, vault, fabric, container, item_name):
         else:
             _data(target)["items"].pop(_item_key(item_name), None)
             target["_protectedItems"] = max(0, target.get("_protectedItems", 0) - 1)
-        _job(sandbox, target, item, "DeleteBackupData", outcome=None)
+        op.info["job_id"] = _job(sandbox, target, item, "DeleteBackupData", outcome=None)["name"]
 
     op = sandbox.lro.start(on_done=finish, result=None, kind="unprotect", resource=item["id"])
-    return Response(202, None, {**_item_urls(req, item, op), **_headers(sandbox)})
+    # As az backup reads it: the status monitor of a protected-item delete is the vault's backupOperations.
+    return Response(202, None, {"Location": req.url(f"{target['id']}/backupOperationResults/{op.id}"),
+                                "Azure-AsyncOperation": req.url(f"{target['id']}/backupOperations/{op.id}"),
+                                **_headers(sandbox)})
 
 
 def item_operation_result(sandbox, req, sub, rg, vault, fabric, container, item_name, op_id):
@@ -349,6 +355,20 @@ def item_operation_result(sandbox, req, sub, rg, vault, fabric, container, item_
 
 
 def item_operation_status(sandbox, req, sub, rg, vault, fabric, container, item_name, op_id):
+    _vault(sandbox, sub, rg, vault)
+    op = _find_op(sandbox, op_id)
+    return Response(200, _op_status_body(req, op), {} if op.done else _headers(sandbox))
+
+
+def vault_operation_result(sandbox, req, sub, rg, vault, op_id):
+    _vault(sandbox, sub, rg, vault)
+    op = _find_op(sandbox, op_id)
+    if not op.done:
+        return Response(202, None, {"Location": req.url(req.path), **_headers(sandbox)})
+    return Response(204)
+
+
+def vault_operation_status(sandbox, req, sub, rg, vault, op_id):
     _vault(sandbox, sub, rg, vault)
     op = _find_op(sandbox, op_id)
     return Response(200, _op_status_body(req, op), {} if op.done else _headers(sandbox))
@@ -454,7 +474,7 @@ def trigger_backup(sandbox, req, sub, rg, vault, fabric, container, item_name):
 
     job = _job(sandbox, target, item, "Backup", outcome)
     job["_retainUntil"] = props.get("recoveryPointExpiryTimeInUTC")
-    op = sandbox.lro.start(on_done=None, result=None, kind="trigger-backup", resource=item["id"])
+    op = sandbox.lro.start(on_done=None, result=None, kind="trigger-backup", resource=item["id"], job_id=job["name"])
     sandbox.lro._finish(op)  # the request is accepted at once; the job carries the work
     return Response(202, None, {**_item_urls(req, item, op), **_headers(sandbox)})
 
@@ -522,6 +542,8 @@ ROUTES = [
     ("POST", _ITEM + "/backup", trigger_backup, None),
     ("GET", _ITEM + "/operationResults/{op_id}", item_operation_result, None),
     ("GET", _ITEM + "/operationsStatus/{op_id}", item_operation_status, None),
+    ("GET", _V + "/backupOperationResults/{op_id}", vault_operation_result, None),
+    ("GET", _V + "/backupOperations/{op_id}", vault_operation_status, None),
     ("GET", _V + "/backupJobs", list_jobs, None),
     ("GET", _V + "/backupJobs/{job}", get_job, None),
     ("POST", "/subscriptions/{sub}/providers/Microsoft.RecoveryServices/locations/{location}/backupStatus",

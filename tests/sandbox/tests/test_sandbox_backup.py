@@ -158,8 +158,9 @@ def test_protect_switch_stop_delete_soft_delete_and_vault_lock(sandbox, arm):
     assert arm.send("GET", _item(), api_version=API)[2]["properties"]["protectionState"] == "IRPending"
     # delete: soft delete (the vault default), the item stays listed
     status, headers, _unused = arm.send("DELETE", _item(), api_version=API)
-    assert status == 202
-    _wait(arm, headers)
+    assert status == 202 and f"{VAULT}/backupOperations/" in headers["Azure-AsyncOperation"]
+    assert _wait(arm, headers)[1]["status"] == "Succeeded"
+    assert _wait(arm, headers, "Location")[0] == 204
     items = arm.send("GET", f"{VAULT}/backupProtectedItems", api_version=API)[2]["value"]
     assert items[0]["properties"]["isScheduledForDeferredDelete"] is True
     assert items[0]["properties"]["protectionState"] == "ProtectionStopped"
@@ -198,9 +199,10 @@ def _backup(arm, name="vm1"):
                            "recoveryPointExpiryTimeInUTC": "2027-01-01T00:00:00Z"}}
     status, headers, out = arm.send("POST", f"{_item(name=name)}/backup", body, api_version=API)
     assert status == 202 and "Azure-AsyncOperation" in headers, out
-    jobs = arm.send("GET", f"{VAULT}/backupJobs", api_version=API)[2]["value"]
-    job = next(j for j in jobs if j["properties"]["operation"] == "Backup"
-               and j["properties"]["entityFriendlyName"] == name)
+    op_status = _wait(arm, headers)[1]
+    assert op_status["status"] == "Succeeded"
+    assert op_status["properties"]["objectType"] == "OperationStatusJobExtendedInfo"
+    job = {"name": op_status["properties"]["jobId"]}
     for _unused in range(50):
         job = arm.send("GET", f"{VAULT}/backupJobs/{job['name']}", api_version=API)[2]
         if job["properties"]["status"] != "InProgress":
