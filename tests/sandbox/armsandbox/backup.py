@@ -12,6 +12,7 @@ State lives on the vault dict (`_backup`), so a vault delete or a reset removes 
 
 import copy
 import re
+import uuid
 
 from . import compute, vaults
 from .common import ArmError, Response, bad_request, iso_now, new_guid, page, retry_after_headers, strip_internal
@@ -281,7 +282,8 @@ def put_item(sandbox, req, sub, rg, vault, fabric, container, item_name):
             "name": f"VM;{cname}", "type": ITEM_TYPE,
             "properties": {"backupManagementType": "AzureIaasVM", "containerName": cname,
                            "friendlyName": vm["name"], "healthStatus": "Passed",
-                           "lastBackupStatus": "", "policyId": "", "protectedItemDataId": str(abs(hash(vm["id"]))),
+                           "lastBackupStatus": "", "policyId": "",
+                           "protectedItemDataId": str(uuid.uuid5(uuid.NAMESPACE_URL, vm["id"].lower()).int % 10**18),
                            "protectedItemType": "Microsoft.Compute/virtualMachines",
                            "protectionState": "IRPending", "protectionStatus": "Healthy",
                            "sourceResourceId": vm["id"], "virtualMachineId": vm["id"], "workloadType": "VM"},

@@ -287,3 +287,22 @@ def test_backup_fails_without_an_outbound_path_from_the_subnet(sandbox, arm):
     job = _backup(arm, "vm-private")
     assert job["properties"]["errorDetails"][0]["errorTitle"] == "ExtensionSnapshotFailedNoNetwork"
     assert _backup(arm, "vm-open")["properties"]["status"] == "Completed"
+
+
+def test_busy_final_state_undoes_a_protection(sandbox, arm):
+    """The busy-final-state fault accepts the protected-item PUT, undoes it and ends the operation Failed."""
+    _setup(sandbox)
+    _policy(arm)
+    _refresh(arm)
+    sandbox.control.set_faults(busy_lro_rate=1.0)
+    status, headers, _unused = _protect(arm)
+    assert status == 202
+    sandbox.control.set_faults(busy_lro_rate=0.0)
+    final = _wait(arm, headers)[1]
+    assert final["status"] == "Failed" and final["error"]["code"] in ("AnotherOperationInProgress",
+                                                                     "RetryableErrorDueToAnotherOperation")
+    assert arm.send("GET", f"{VAULT}/backupProtectedItems", api_version=API)[2]["value"] == []
+    config = arm.send("GET", f"{VAULT}/backupconfig/vaultconfig", api_version=API)[2]
+    assert config["properties"]["storageTypeState"] == "Unlocked"
+    _wait(arm, _protect(arm)[1])
+    assert arm.send("GET", _item(), api_version=API)[2]["properties"]["policyId"].endswith("/p1")
