@@ -11,6 +11,7 @@ State lives on the vault dict (`_backup`), so a vault delete or a reset removes 
 """
 
 import copy
+import datetime
 import re
 import uuid
 
@@ -80,6 +81,32 @@ def _find_op(sandbox, op_id):
     if op is None:
         raise ArmError(404, "OperationNotFound", f"The operation '{op_id}' could not be found.")
     return op
+
+
+_TERM = re.compile(r"^\s*(\w+)\s+(eq|ge|le|gt|lt)\s+'([^']*)'\s*$", re.IGNORECASE)
+
+
+def _filter_terms(req):
+    """$filter "a eq 'x' and b eq 'y'" -> [(a, op, x)] (the OData subset Azure Backup's lists take)."""
+    text = req.q("$filter") or ""
+    terms = []
+    for part in re.split(r"\s+and\s+", text.strip(), flags=re.IGNORECASE) if text.strip() else []:
+        match = _TERM.match(part)
+        if match is None:
+            raise bad_request("BMSUserErrorInvalidFilter", f"The $filter term '{part}' is not valid.")
+        terms.append((match.group(1).lower(), match.group(2).lower(), match.group(3)))
+    return terms
+
+
+def _filter_time(value):
+    """'2026-11-30 07:00:00 AM' (az backup), '2026-11-30T07:00:00Z', ... -> '2026-11-30T07:00:00'."""
+    text = value.strip().rstrip("Z")
+    for fmt in ("%Y-%m-%d %I:%M:%S %p", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S.%f"):
+        try:
+            return datetime.datetime.strptime(text, fmt).strftime("%Y-%m-%dT%H:%M:%S")
+        except ValueError:
+            continue
+    raise bad_request("BMSUserErrorInvalidFilter", f"The time '{value}' in $filter is not valid.")
 
 
 # ---- policies --------------------------------------------------------------------------------------
@@ -319,7 +346,15 @@ def get_item(sandbox, req, sub, rg, vault, fabric, container, item_name):
 
 def list_items(sandbox, req, sub, rg, vault):
     target = _vault(sandbox, sub, rg, vault)
-    return Response(200, page(req, list(_data(target)["items"].values()), sandbox.page_size, strip_internal))
+    items = list(_data(target)["items"].values())
+    for key, _op, value in _filter_terms(req):
+        if key == "policyname":
+            items = [i for i in items if (i["properties"].get("policyId") or "").split("/")[-1].lower()
+                     == value.lower()]
+        elif key == "friendlyname":
+            items = [i for i in items if i["properties"].get("friendlyName", "").lower() == value.lower()]
+        # backupManagementType / itemType: every item here is an AzureIaasVM VM.
+    return Response(200, page(req, items, sandbox.page_size, strip_internal))
 
 
 def delete_item(sandbox, req, sub, rg, vault, fabric, container, item_name):
@@ -490,6 +525,16 @@ def _render_job(sandbox, job):
 def list_jobs(sandbox, req, sub, rg, vault):
     target = _vault(sandbox, sub, rg, vault)
     jobs = sorted(_data(target)["jobs"].values(), key=lambda j: j["properties"]["startTime"], reverse=True)
+    for job in jobs:
+        _render_job(sandbox, job)  # a job that has ended on the clock shows its final status to the filter
+    for key, _op, value in _filter_terms(req):
+        if key in ("status", "operation", "backupmanagementtype"):
+            field = {"status": "status", "operation": "operation", "backupmanagementtype": "backupManagementType"}[key]
+            jobs = [j for j in jobs if j["properties"].get(field, "").lower() == value.lower()]
+        elif key in ("starttime", "endtime"):  # the window of the jobs' start times, as az backup job list sends it
+            bound = _filter_time(value)
+            jobs = [j for j in jobs if (j["properties"]["startTime"][:19] >= bound if key == "starttime"
+                                        else j["properties"]["startTime"][:19] <= bound)]
     return Response(200, page(req, jobs, sandbox.page_size, lambda j: _render_job(sandbox, j)))
 
 

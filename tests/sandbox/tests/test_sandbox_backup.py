@@ -3,6 +3,7 @@ protected items with their long-running operations, on-demand backups and jobs, 
 
 import json
 import os
+import urllib.parse
 
 from sandbox_testlib import VAULT_API, rg_fixture
 
@@ -229,6 +230,18 @@ def test_on_demand_backup_jobs_end_by_readiness(sandbox, arm):
     job = _backup(arm, "vm-nonet")
     assert job["properties"]["errorDetails"][0]["errorTitle"] == "ExtensionSnapshotFailedNoNetwork"
     assert arm.send("GET", f"{VAULT}/backupJobs/nope", api_version=API)[0] == 404
+    failed = arm.send("GET", f"{VAULT}/backupJobs?$filter=" + urllib.parse.quote(
+        "operation eq 'Backup' and status eq 'Failed' and startTime eq '2020-01-01 01:00:00 AM' and "
+        "endTime eq '2100-01-01 01:00:00 PM'"), api_version=API)[2]["value"]
+    assert sorted(j["properties"]["entityFriendlyName"] for j in failed) == ["vm-noagent", "vm-nonet"]
+    assert arm.send("GET", f"{VAULT}/backupJobs?$filter=" + urllib.parse.quote("startTime eq '2100-01-01T00:00:00Z'"),
+                    api_version=API)[2]["value"] == []
+    by_policy = arm.send("GET", f"{VAULT}/backupProtectedItems?$filter=" + urllib.parse.quote(
+        "backupManagementType eq 'AzureIaasVM' and policyName eq 'p1'"), api_version=API)[2]["value"]
+    assert len(by_policy) == 3
+    status, _unused, body = arm.send("GET", f"{VAULT}/backupJobs?$filter=" + urllib.parse.quote("status = 1"),
+                                     api_version=API)
+    assert (status, body["error"]["code"]) == (400, "BMSUserErrorInvalidFilter")
 
 
 def test_answers_match_the_spec_definitions(sandbox, arm):
