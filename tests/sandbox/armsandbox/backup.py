@@ -341,7 +341,14 @@ def put_item(sandbox, req, sub, rg, vault, fabric, container, item_name):
 
 def get_item(sandbox, req, sub, rg, vault, fabric, container, item_name):
     target = _vault(sandbox, sub, rg, vault)
-    return Response(200, strip_internal(_get_item(target, container, item_name)))
+    item = _get_item(target, container, item_name)
+    body = strip_internal(item)
+    if ("expand", "eq", "extendedinfo") in [(k, o, v.lower()) for k, o, v in _filter_terms(req)]:
+        points = item.get("_recoveryPoints", [])
+        body["properties"]["extendedInfo"] = {"recoveryPointCount": len(points), "policyInconsistent": False}
+        if points:
+            body["properties"]["extendedInfo"].update(oldestRecoveryPoint=points[0], oldestRecoveryPointInVault=points[0])
+    return Response(200, body)
 
 
 def list_items(sandbox, req, sub, rg, vault):
@@ -502,6 +509,7 @@ def trigger_backup(sandbox, req, sub, rg, vault, fabric, container, item_name):
         if error is None:
             job["properties"]["status"] = "Completed"
             item_props.update(lastBackupStatus="Completed", healthStatus="Passed", protectionState="Protected")
+            item.setdefault("_recoveryPoints", []).append(end)
         else:
             job["properties"]["status"] = "Failed"
             job["properties"]["errorDetails"] = [dict(error)]

@@ -223,6 +223,10 @@ def test_on_demand_backup_jobs_end_by_readiness(sandbox, arm):
     assert job["properties"]["status"] == "Completed" and job["type"] == "Microsoft.RecoveryServices/vaults/backupJobs"
     item = arm.send("GET", _item(), api_version=API)[2]["properties"]
     assert (item["protectionState"], item["lastBackupStatus"]) == ("Protected", "Completed")
+    assert "extendedInfo" not in item
+    expanded = arm.send("GET", _item() + "?$filter=" + urllib.parse.quote("expand eq 'extendedinfo'"),
+                        api_version=API)[2]["properties"]["extendedInfo"]
+    assert expanded["recoveryPointCount"] == 1 and expanded["oldestRecoveryPoint"] == item["lastBackupTime"]
     job = _backup(arm, "vm-noagent")
     assert job["properties"]["status"] == "Failed"
     assert job["properties"]["errorDetails"][0]["errorTitle"] == "UserErrorGuestAgentStatusUnavailable"
@@ -271,13 +275,16 @@ def test_answers_match_the_spec_definitions(sandbox, arm):
         validator.validate(ref + "LongTermRetentionPolicy", retention)
     for item in arm.send("GET", f"{VAULT}/backupProtectedItems", api_version=API)[2]["value"]:
         validator.validate(ref + "AzureIaaSComputeVMProtectedItem", item["properties"])
+    expanded = arm.send("GET", _item() + "?$filter=" + urllib.parse.quote("expand eq 'extendedinfo'"),
+                        api_version=API)[2]
+    validator.validate(ref + "AzureIaaSComputeVMProtectedItem", expanded["properties"])
     jobs = arm.send("GET", f"{VAULT}/backupJobs", api_version=API)[2]["value"]
     for job in jobs:
         validator.validate(ref + "AzureIaaSVMJob", job["properties"])
     url = f"/subscriptions/{SUB}/providers/Microsoft.RecoveryServices/locations/westeurope/backupStatus"
     status = arm.send("POST", url, {"resourceId": _vm(), "resourceType": "VM"}, api_version=API)[2]
     validator.validate(ref + "BackupStatusResponse", status)
-    assert validator.validated == 2 + 2 * 3 + 2 + len(jobs) + 1
+    assert validator.validated == 2 + 2 * 3 + 2 + 1 + len(jobs) + 1
 
 
 def test_backup_fails_without_an_outbound_path_from_the_subnet(sandbox, arm):
