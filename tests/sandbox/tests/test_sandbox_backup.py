@@ -326,3 +326,30 @@ def test_busy_final_state_undoes_a_protection(sandbox, arm):
     assert config["properties"]["storageTypeState"] == "Unlocked"
     _wait(arm, _protect(arm)[1])
     assert arm.send("GET", _item(), api_version=API)[2]["properties"]["policyId"].endswith("/p1")
+
+
+def test_sixty_vms_protected_with_paged_lists(sandbox, arm):
+    """Protectable and protected items page like every ARM list (page_size 50): 60 VMs need two pages."""
+    names = [f"vm{i:02d}" for i in range(60)]
+    _setup(sandbox, vms=[{"resource_group": "rg-app", "name": n} for n in names])
+    _policy(arm)
+    _refresh(arm)
+
+    def all_pages(path):
+        out, url = [], path
+        while url:
+            body = arm.send("GET", url, api_version=None if "?" in url else API)[2]
+            out += body["value"]
+            url = body.get("nextLink", "").split("://", 1)[-1].split("/", 1)[-1]
+            url = "/" + url if url else None
+        return out
+
+    assert len(all_pages(f"{VAULT}/backupProtectableItems")) == 60
+    ops = [_protect(arm, name=n)[1] for n in names]
+    assert all(_wait(arm, headers)[1]["status"] == "Succeeded" for headers in ops)
+    items = all_pages(f"{VAULT}/backupProtectedItems")
+    assert sorted(i["properties"]["friendlyName"] for i in items) == names
+    assert all_pages(f"{VAULT}/backupProtectableItems") == []
+    assert arm.send("GET", f"{VAULT}/backupPolicies/p1", api_version=API)[2]["properties"]["protectedItemsCount"] == 60
+    status, _unused, body = arm.send("DELETE", VAULT, api_version=VAULT_API)
+    assert "60 backup items" in body["error"]["message"]
