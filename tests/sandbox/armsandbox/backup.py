@@ -318,6 +318,15 @@ def put_item(sandbox, req, sub, rg, vault, fabric, container, item_name):
         data["items"][key] = existing
         target["_protectedItems"] = target.get("_protectedItems", 0) + 1
     item_props = existing["properties"]
+    if item_props.get("isScheduledForDeferredDelete") and props.get("isRehydrate") is True:
+        def undelete(op):  # as az backup protection undelete: the item comes back ProtectionStopped, data kept
+            for field in ("isScheduledForDeferredDelete", "deferredDeleteTimeInUTC", "deferredDeleteTimeRemaining"):
+                item_props.pop(field, None)
+            op.info["job_id"] = _job(sandbox, target, existing, "Undelete", outcome=None)["name"]
+
+        op = sandbox.lro.start(on_done=undelete, result=lambda: strip_internal(existing), kind="undelete",
+                               resource=existing["id"])
+        return Response(202, None, {**_item_urls(req, existing, op), **_headers(sandbox)})
     if item_props.get("isScheduledForDeferredDelete"):
         raise bad_request("UserErrorBackupItemSoftDeleted", f"Protected item '{item_name}' is soft deleted; "
                           "undelete it before changing its protection.")
@@ -369,6 +378,10 @@ def delete_item(sandbox, req, sub, rg, vault, fabric, container, item_name):
     item = _get_item(target, container, item_name)
     soft = target["properties"]["securitySettings"]["softDeleteSettings"]["softDeleteState"] in ("Enabled",
                                                                                                    "AlwaysON")
+    if item["properties"].get("isScheduledForDeferredDelete"):
+        raise bad_request("UserErrorBackupItemAlreadySoftDeleted",
+                          f"Protected item '{item_name}' is already soft deleted; it is purged when its retention "
+                          "ends. To delete it now, undelete it, disable soft delete on the vault and delete it again.")
 
     def finish(op):
         props = item["properties"]

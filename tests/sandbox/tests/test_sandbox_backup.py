@@ -165,8 +165,23 @@ def test_protect_switch_stop_delete_soft_delete_and_vault_lock(sandbox, arm):
     items = arm.send("GET", f"{VAULT}/backupProtectedItems", api_version=API)[2]["value"]
     assert items[0]["properties"]["isScheduledForDeferredDelete"] is True
     assert items[0]["properties"]["protectionState"] == "ProtectionStopped"
+    status, _unused, body = arm.send("DELETE", _item(), api_version=API)
+    assert (status, body["error"]["code"]) == (400, "UserErrorBackupItemAlreadySoftDeleted")
+    status, _unused, body = _protect(arm)
+    assert (status, body["error"]["code"]) == (400, "UserErrorBackupItemSoftDeleted")
+    # undelete (isRehydrate), disable soft delete, delete for good: the vault is empty and unlocked
+    status, headers, _unused = _protect(arm, None, extra={"protectionState": "ProtectionStopped", "isRehydrate": True})
+    assert status == 202 and _wait(arm, headers)[1]["status"] == "Succeeded"
+    item = arm.send("GET", _item(), api_version=API)[2]["properties"]
+    assert item["protectionState"] == "ProtectionStopped" and "isScheduledForDeferredDelete" not in item
+    change = {"properties": {"softDeleteFeatureState": "Disabled"}}
+    assert arm.send("PATCH", f"{VAULT}/backupconfig/vaultconfig", change, api_version=API)[0] == 200
+    _wait(arm, arm.send("DELETE", _item(), api_version=API)[1])
+    assert arm.send("GET", f"{VAULT}/backupProtectedItems", api_version=API)[2]["value"] == []
     jobs = arm.send("GET", f"{VAULT}/backupJobs", api_version=API)[2]["value"]
-    assert {j["properties"]["operation"] for j in jobs} >= {"ConfigureBackup", "DisableBackup", "DeleteBackupData"}
+    assert {j["properties"]["operation"] for j in jobs} >= {"ConfigureBackup", "DisableBackup", "DeleteBackupData",
+                                                           "Undelete"}
+    assert arm.send("DELETE", VAULT, api_version=VAULT_API)[0] == 202
 
 
 def test_delete_without_soft_delete_unlocks_vault(sandbox, arm):
