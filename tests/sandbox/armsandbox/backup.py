@@ -313,7 +313,8 @@ def put_item(sandbox, req, sub, rg, vault, fabric, container, item_name):
                            "protectedItemDataId": str(uuid.uuid5(uuid.NAMESPACE_URL, vm["id"].lower()).int % 10**18),
                            "protectedItemType": "Microsoft.Compute/virtualMachines",
                            "protectionState": "IRPending", "protectionStatus": "Healthy",
-                           "sourceResourceId": vm["id"], "virtualMachineId": vm["id"], "workloadType": "VM"},
+                           "sourceResourceId": vm["id"], "virtualMachineId": vm["id"], "workloadType": "VM",
+                           "sourceLocation": vm["location"], "vaultId": target["id"]},
         }
         data["items"][key] = existing
         target["_protectedItems"] = target.get("_protectedItems", 0) + 1
@@ -335,9 +336,11 @@ def put_item(sandbox, req, sub, rg, vault, fabric, container, item_name):
         if stopping:
             item_props["protectionState"] = "ProtectionStopped"
             item_props["policyId"] = ""
+            item_props.pop("policyName", None)
         else:
-            item_props["policyId"] = next(p["id"] for p in data["policies"].values()
-                                          if p["id"].lower() == policy_id.lower())
+            policy = next((p for p in data["policies"].values() if p["id"].lower() == policy_id.lower()), None)
+            item_props["policyId"] = policy["id"] if policy else policy_id
+            item_props["policyName"] = policy["name"] if policy else policy_id.split("/")[-1]
             if item_props["protectionState"] in ("ProtectionStopped", "ProtectionPaused"):
                 item_props["protectionState"] = "Protected" if item_props.get("lastBackupTime") else "IRPending"
         op.info["job_id"] = _job(sandbox, target, existing, "DisableBackup" if stopping else "ConfigureBackup",
@@ -386,6 +389,7 @@ def delete_item(sandbox, req, sub, rg, vault, fabric, container, item_name):
     def finish(op):
         props = item["properties"]
         if soft:
+            props.pop("policyName", None)
             props.update(protectionState="ProtectionStopped", policyId="", isScheduledForDeferredDelete=True,
                          deferredDeleteTimeInUTC=iso_now(),
                          deferredDeleteTimeRemaining=f"{target['properties']['securitySettings']['softDeleteSettings']['softDeleteRetentionPeriodInDays']}.00:00:00")  # noqa: E501
@@ -523,6 +527,7 @@ def trigger_backup(sandbox, req, sub, rg, vault, fabric, container, item_name):
             job["properties"]["status"] = "Completed"
             item_props.update(lastBackupStatus="Completed", healthStatus="Passed", protectionState="Protected")
             item.setdefault("_recoveryPoints", []).append(end)
+            item_props["lastRecoveryPoint"] = end
         else:
             job["properties"]["status"] = "Failed"
             job["properties"]["errorDetails"] = [dict(error)]

@@ -132,6 +132,7 @@ def test_protect_switch_stop_delete_soft_delete_and_vault_lock(sandbox, arm):
     item = arm.send("GET", _item(), api_version=API)[2]
     assert item["properties"]["protectionState"] == "IRPending"
     assert item["properties"]["policyId"] == f"{VAULT}/backupPolicies/p1"
+    assert (item["properties"]["policyName"], item["properties"]["vaultId"]) == ("p1", VAULT)
     assert arm.send("GET", f"{VAULT}/backupProtectableItems", api_version=API)[2]["value"] == []
     # the vault's storage redundancy is now locked and the vault cannot be deleted
     change = {"properties": {"redundancySettings": {"standardTierStorageRedundancy": "LocallyRedundant"}}}
@@ -238,7 +239,7 @@ def test_on_demand_backup_jobs_end_by_readiness(sandbox, arm):
     assert job["properties"]["status"] == "Completed" and job["type"] == "Microsoft.RecoveryServices/vaults/backupJobs"
     item = arm.send("GET", _item(), api_version=API)[2]["properties"]
     assert (item["protectionState"], item["lastBackupStatus"]) == ("Protected", "Completed")
-    assert "extendedInfo" not in item
+    assert "extendedInfo" not in item and item["lastRecoveryPoint"] == item["lastBackupTime"]
     expanded = arm.send("GET", _item() + "?$filter=" + urllib.parse.quote("expand eq 'extendedinfo'"),
                         api_version=API)[2]["properties"]["extendedInfo"]
     assert expanded["recoveryPointCount"] == 1 and expanded["oldestRecoveryPoint"] == item["lastBackupTime"]
