@@ -146,6 +146,17 @@ def _validate_policy(props):
     retention = props.get("retentionPolicy") or {}
     if retention.get("retentionPolicyType") != "LongTermRetentionPolicy":
         raise bad_request("BMSUserErrorInvalidPolicyInput", "retentionPolicy must be a LongTermRetentionPolicy.")
+    if frequency == "Weekly":
+        days = schedule.get("scheduleRunDays") if kind == "SimpleSchedulePolicy" else \
+            (schedule.get("weeklySchedule") or {}).get("scheduleRunDays")
+        if not days:
+            raise bad_request("BMSUserErrorInvalidPolicyInput", "A weekly schedule needs its scheduleRunDays.")
+        if not retention.get("weeklySchedule") or retention.get("dailySchedule"):
+            raise bad_request("BMSUserErrorInvalidPolicyInput", "A weekly schedule needs a weekly retention "
+                              "(weeklySchedule) and takes no daily retention.")
+    elif not retention.get("dailySchedule"):
+        raise bad_request("BMSUserErrorInvalidPolicyInput", f"A {frequency.lower()} schedule needs a daily "
+                          "retention (retentionPolicy.dailySchedule).")
     instant = props.get("instantRpRetentionRangeInDays")
     if instant is not None and not (1 <= instant <= (30 if policy_type == "V2" else 5)):
         raise bad_request("BMSUserErrorInvalidPolicyInput", f"instantRpRetentionRangeInDays {instant} is out of "

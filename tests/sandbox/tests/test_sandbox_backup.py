@@ -90,8 +90,18 @@ def test_policies_v1_v2_hourly_and_delete_in_use(sandbox, arm):
     bad["properties"]["schedulePolicy"]["scheduleRunFrequency"] = "Hourly"
     status, _unused, body = arm.send("PUT", f"{VAULT}/backupPolicies/bad", bad, api_version=API)
     assert (status, body["error"]["code"]) == (400, "BMSUserErrorInvalidPolicyInput")
+    weekly = V1()
+    weekly["properties"]["schedulePolicy"].update(scheduleRunFrequency="Weekly", scheduleRunDays=["Sunday"])
+    status, _unused, body = arm.send("PUT", f"{VAULT}/backupPolicies/weekly", weekly, api_version=API)
+    assert (status, body["error"]["code"]) == (400, "BMSUserErrorInvalidPolicyInput")
+    assert "weekly retention" in body["error"]["message"]
+    retention = weekly["properties"]["retentionPolicy"]
+    retention["weeklySchedule"] = {"daysOfTheWeek": ["Sunday"], "retentionTimes": ["2018-01-24T02:00:00Z"],
+                                   "retentionDuration": {"count": 12, "durationType": "Weeks"}}
+    del retention["dailySchedule"]
+    _policy(arm, "weekly", weekly)
     listed = arm.send("GET", f"{VAULT}/backupPolicies", api_version=API)[2]["value"]
-    assert sorted(p["name"] for p in listed) == ["hourly", "p1", "v2"]
+    assert sorted(p["name"] for p in listed) == ["hourly", "p1", "v2", "weekly"]
     assert arm.send("GET", f"{VAULT}/backupPolicies/v2", api_version=API)[2]["properties"]["timeZone"] \
         == "India Standard Time"
     _refresh(arm)
