@@ -495,6 +495,12 @@ def _subnet_without_outbound(sandbox, vm):
     return False
 
 
+def _duration(start, end):
+    """ISO 8601 duration between two iso_now() stamps, e.g. PT0.153207S."""
+    parse = lambda t: datetime.datetime.strptime(t.rstrip("Z"), "%Y-%m-%dT%H:%M:%S.%f")  # noqa: E731
+    return f"PT{(parse(end) - parse(start)).total_seconds():.6f}S"
+
+
 def _job(sandbox, vault, item, operation, outcome):
     """Record a job; `outcome` None: ends Completed now; else a callable run when the job ends on the clock."""
     job_id = new_guid()
@@ -531,7 +537,7 @@ def trigger_backup(sandbox, req, sub, rg, vault, fabric, container, item_name):
 
     def outcome(job):
         end = iso_now()
-        job["properties"].update(endTime=end, duration="PT1S")
+        job["properties"].update(endTime=end, duration=_duration(job["properties"]["startTime"], end))
         item_props = item["properties"]
         item_props["lastBackupTime"] = end
         if error is None:

@@ -379,3 +379,20 @@ def test_sixty_vms_protected_with_paged_lists(sandbox, arm):
     assert arm.send("GET", f"{VAULT}/backupPolicies/p1", api_version=API)[2]["properties"]["protectedItemsCount"] == 60
     status, _unused, body = arm.send("DELETE", VAULT, api_version=VAULT_API)
     assert "60 backup items" in body["error"]["message"]
+
+
+def test_backup_job_runs_on_the_clock(sandbox, arm):
+    """With lro_polls 3 a job is InProgress for two reads (status `InProgress`, no endTime), then ends."""
+    _setup(sandbox)
+    _policy(arm)
+    _refresh(arm)
+    _wait(arm, _protect(arm)[1])
+    sandbox.control.set_faults(lro_polls=3, lro_retry_after=5, lro_max_seconds=30)
+    body = {"properties": {"objectType": "IaasVMBackupRequest"}}
+    headers = arm.send("POST", f"{_item()}/backup", body, api_version=API)[1]
+    job_id = _wait(arm, headers)[1]["properties"]["jobId"]
+    seen = [arm.send("GET", f"{VAULT}/backupJobs/{job_id}", api_version=API)[2]["properties"] for _unused in range(3)]
+    assert [p["status"] for p in seen] == ["InProgress", "InProgress", "Completed"]
+    assert "endTime" not in seen[0] and seen[2]["endTime"]
+    assert seen[2]["duration"].startswith("PT") and seen[2]["duration"].endswith("S")
+    assert arm.send("GET", _item(), api_version=API)[2]["properties"]["lastBackupStatus"] == "Completed"
