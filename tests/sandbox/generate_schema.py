@@ -208,6 +208,11 @@ class Compactor:
         return out
 
 
+def _api_version(document):
+    """info.version; an extract (e.g. RecoveryServicesBackup.bms-extract.json) keeps it in `_provenance`."""
+    return (document.get("info") or {}).get("version") or (document.get("_provenance") or {}).get("info.version")
+
+
 def compact_schema(specs_dir, schema_ref, sources):
     file_name, _sep, pointer = schema_ref.partition("#")
     compactor = Compactor(specs_dir)
@@ -218,7 +223,7 @@ def compact_schema(specs_dir, schema_ref, sources):
     document = compactor.load(file_name)
     files = {}
     for name in sorted(compactor.files):
-        info = {"api_version": (compactor.load(name).get("info") or {}).get("version")}
+        info = {"api_version": _api_version(compactor.load(name))}
         info.update(sources.get(name, {}))
         files[name] = info
     return {
@@ -227,7 +232,7 @@ def compact_schema(specs_dir, schema_ref, sources):
         "source": {
             "file": file_name,
             "definition": def_name,
-            "api_version": (document.get("info") or {}).get("version"),
+            "api_version": _api_version(document),
             "repo": "Azure/azure-rest-api-specs",
             **sources.get(file_name, {}),
             "files": files,

@@ -30,6 +30,15 @@ ANSWER_SCHEMAS = (
     "virtualNetwork.json#/definitions/Subnet",
     "publicIpAddress.json#/definitions/PublicIPAddress",
     "networkInterface.json#/definitions/NetworkInterface",
+    # Azure Backup (polymorphic in the spec: the tests check each answer's `properties` against its subtype).
+    "RecoveryServicesBackup.bms-extract.json#/definitions/AzureIaaSVMProtectionPolicy",
+    "RecoveryServicesBackup.bms-extract.json#/definitions/SimpleSchedulePolicy",
+    "RecoveryServicesBackup.bms-extract.json#/definitions/SimpleSchedulePolicyV2",
+    "RecoveryServicesBackup.bms-extract.json#/definitions/LongTermRetentionPolicy",
+    "RecoveryServicesBackup.bms-extract.json#/definitions/AzureIaaSComputeVMProtectedItem",
+    "RecoveryServicesBackup.bms-extract.json#/definitions/AzureIaaSComputeVMProtectableItem",
+    "RecoveryServicesBackup.bms-extract.json#/definitions/AzureIaaSVMJob",
+    "RecoveryServicesBackup.bms-extract.json#/definitions/BackupStatusResponse",
 )
 
 

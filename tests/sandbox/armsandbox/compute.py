@@ -224,6 +224,8 @@ def build_vm(sandbox, spec, sub):
         vm["zones"] = list(spec["zones"])
     if spec.get("tags"):
         vm["tags"] = dict(spec["tags"])
+    if spec.get("backup_network_path") is False:
+        vm["_noNetworkPath"] = True  # Azure Backup's jobs fail with ExtensionSnapshotFailedNoNetwork (backup.py)
     if spec.get("instance_view") is not None:
         vm["_instanceView"] = copy.deepcopy(spec["instance_view"])
     else:

@@ -2,7 +2,7 @@
 
 import json
 
-from . import asg, compute, identity, network, resources, routing, vaults
+from . import asg, backup, compute, identity, network, resources, routing, vaults
 
 
 def load(sandbox, data):
@@ -11,7 +11,7 @@ def load(sandbox, data):
             data = json.load(fh)
     resources.load(sandbox, data)
     counts = {}
-    for module in (network, routing, asg, identity, vaults, compute):
+    for module in (network, routing, asg, identity, vaults, compute, backup):
         for key, loader in module.LOADERS:
             for spec in data.get(key, []):
                 sub = spec.get("subscription_id") or sandbox.default_subscription

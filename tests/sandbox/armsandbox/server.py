@@ -15,6 +15,7 @@ from . import (
     DEFAULT_SUBSCRIPTION_ID,
     asg,
     auth,
+    backup,
     compute,
     deny,
     fixtures,
@@ -33,7 +34,7 @@ from .faults import Faults
 from .lro import LroManager
 from .state import State, rkey
 
-PROVIDERS = (resources, network, routing, vaults, compute, asg, identity, tags, generic, vaultconfig)
+PROVIDERS = (resources, network, routing, vaults, compute, asg, identity, tags, generic, vaultconfig, backup)
 MAX_LOG = 200_000
 
 

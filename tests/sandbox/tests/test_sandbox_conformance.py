@@ -33,10 +33,12 @@ EXCLUDED_PER_OPERATION = {
     "Vaults_CreateOrUpdate": {"tags"},
     # Service tag data is synthetic: only the envelope is compared.
     "ServiceTags_List": {"values", "changeNumber", "nextLink"},
+    # The example's errorMessage is a placeholder ("ErrorMessage") next to errorCode "Success".
+    "BackupStatus_Get": {"errorMessage"},
 }
 # Keys holding timestamps are volatile; provisioningState is not fixed on 201/202 (LRO in progress).
 TIME_KEYS = ("time", "Time", "createdAt", "lastModifiedAt")
-CASE_INSENSITIVE_KEYS = {"id"}
+CASE_INSENSITIVE_KEYS = {"id", "vaultId"}  # ARM ids ("Vaults" in the backupStatus example)
 
 
 def _examples():
@@ -101,7 +103,57 @@ def _seed(example, operation, params):
     elif op_id == "VirtualMachines_InstanceView":
         fixture["virtual_machines"] = [{"subscription_id": sub, "resource_group": rg, "name": params["vmName"],
                                         "instance_view": ok_body}]
+    elif op_id.startswith(_BACKUP_OPS):
+        fixture["backup"] = [_backup_seed(example, op_id, params, sub, rg, ok_body)]
+        if op_id == "ProtectedItems_CreateOrUpdate":
+            vm = params["parameters"]["properties"]["sourceResourceId"]
+            vm_rg = vm.split("/")[4]
+            fixture["resource_groups"].append({"subscription_id": sub, "name": vm_rg, "location": "westus"})
+            fixture["virtual_machines"] = [{"subscription_id": sub, "resource_group": vm_rg,
+                                            "name": vm.split("/")[-1], "location": "westus"}]
+    elif op_id == "BackupStatus_Get":
+        vm = params["parameters"]["resourceId"]
+        parts = ok_body["vaultId"].split("/")
+        cname = ok_body["containerName"].split(";", 1)[1]
+        item = {"name": f"VM;{cname}", "properties": {"containerName": cname, "sourceResourceId": vm,
+                                                      "friendlyName": vm.split("/")[-1],
+                                                      "protectionState": "Protected",
+                                                      "policyId": f"{ok_body['vaultId']}/backupPolicies/"
+                                                                  f"{ok_body['policyName']}"}}
+        fixture["resource_groups"] = [{"subscription_id": sub, "name": parts[4], "location": "westus"}]
+        fixture["backup"] = [{"subscription_id": sub, "resource_group": parts[4], "vault": parts[8],
+                              "protected_items": [item]}]
     return fixture
+
+
+_BACKUP_OPS = ("ProtectionPolicies_", "ProtectedItems_", "BackupJobs_", "ProtectionContainers_Refresh",
+               "BackupProtectableItems_", "BackupProtectedItems_", "Backups_", "JobDetails_")
+
+
+def _backup_seed(example, op_id, params, sub, rg, ok_body):
+    """`backup` fixture entry for a Recovery Services Backup example (the vault, and what the request needs)."""
+    seed = {"subscription_id": sub, "resource_group": rg, "vault": params["vaultName"]}
+    if op_id == "BackupProtectableItems_List":
+        seed["protectable_items"] = ok_body["value"]
+    elif op_id == "BackupProtectedItems_List":
+        seed["protected_items"] = ok_body["value"]
+    elif op_id.startswith("BackupJobs_"):
+        seed["jobs"] = ok_body["value"]
+    elif op_id == "ProtectedItems_CreateOrUpdate":
+        props = params["parameters"]["properties"]
+        seed["discovered"] = [props["sourceResourceId"]]
+        if props.get("policyId"):
+            seed["policies"] = [{"id": props["policyId"], "name": props["policyId"].split("/")[-1],
+                                 "properties": {"backupManagementType": "AzureIaasVM"}}]
+        if props.get("protectionState") == "ProtectionStopped":
+            seed["protected_items"] = [ok_body]
+    elif op_id == "Backups_Trigger":
+        cname = params["protectedItemName"].split(";", 1)[1]
+        seed["protected_items"] = [{"name": params["protectedItemName"], "properties": {
+            "containerName": cname, "friendlyName": cname.split(";")[-1], "protectionState": "Protected",
+            "sourceResourceId": f"/subscriptions/{sub}/resourceGroups/{cname.split(';')[1]}/providers/"
+                                f"Microsoft.Compute/virtualMachines/{cname.split(';')[-1]}"}}]
+    return seed
 
 
 def _leaves(value, path=()):
