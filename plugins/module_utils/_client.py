@@ -479,6 +479,15 @@ class AzureClients(object):
             return RecoveryServicesClient(*args, **kwargs)
         return self._make("recoveryservices", factory)
 
+    def recovery_services_backup(self):
+        """azure-mgmt-recoveryservicesbackup's client (policies, protected items, jobs): imported only by the
+        protection modules, through _backup."""
+        def factory(*args, **kwargs):
+            from azure.mgmt.recoveryservicesbackup import RecoveryServicesBackupClient
+
+            return RecoveryServicesBackupClient(*args, **kwargs)
+        return self._make("recoveryservicesbackup", factory)
+
     def compute(self):
         def factory(*args, **kwargs):
             from azure.mgmt.compute import ComputeManagementClient

@@ -16,6 +16,7 @@ SDK_PACKAGES = {
     "azure.core": "azure-core",
     "azure.mgmt.core": "azure-mgmt-core",
     "azure.mgmt.network": "azure-mgmt-network",
+    "azure.mgmt.recoveryservicesbackup": "azure-mgmt-recoveryservicesbackup",
     "azure.mgmt.recoveryservices": "azure-mgmt-recoveryservices",
     "azure.mgmt.compute": "azure-mgmt-compute",
 }

@@ -21,7 +21,8 @@ REQUIREMENTS = os.path.join(ROOT, "requirements.txt")
 AZ_312 = os.path.join(HERE, "azure.azcollection-3.12.0.requirements.txt")
 CACHE = os.path.join(ROOT, "build", "compat")
 AZ_MEMBER = "ansible_collections/azure/azcollection/"
-OURS = ("azure-identity", "azure-mgmt-core", "azure-mgmt-network", "azure-mgmt-recoveryservices", "azure-mgmt-compute",
+OURS = ("azure-identity", "azure-mgmt-core", "azure-mgmt-network", "azure-mgmt-recoveryservices",
+        "azure-mgmt-recoveryservicesbackup", "azure-mgmt-compute",
         "jmespath")
 
 
