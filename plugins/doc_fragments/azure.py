@@ -105,3 +105,28 @@ options:
     type: int
     default: 900
 """
+
+    BACKUP_VAULT = r"""
+options:
+  vault_name:
+    description:
+      - The Recovery Services vault, for example one made by M(azbackup.vmprep.recovery_vault).
+    type: str
+    required: true
+  vault_resource_group:
+    description:
+      - The resource group of O(vault_name).
+    type: str
+    required: true
+"""
+
+    BACKUP_VMS = r"""
+options:
+  vms:
+    description:
+      - The virtual machines, each a VM resource ID, or a dictionary with C(id), or with C(name) and
+        C(resource_group) (and C(subscription_id) when the VM is in another subscription than the run's).
+      - Each VM is given once; a VM named twice (as ID and by name, in any letter case) is refused before any request.
+    type: list
+    elements: raw
+"""

@@ -242,3 +242,92 @@ def list_all(operation, *args, **kwargs):
         raise AzbError("Azure's list pages hold %d elements but the SDK read %d; nothing was planned from them."
                        % (len(values), count), code="UnreadableAnswer")
     return values
+
+
+# ---- options the backup modules share ---------------------------------------------------------------------
+
+# The vault every backup module works in (documented by the doc fragment azbackup.vmprep.azure.BACKUP_VAULT).
+VAULT_ARGSPEC = dict(
+    vault_name=dict(type="str", required=True),
+    vault_resource_group=dict(type="str", required=True),
+)
+# The VMs option of vm_protection, vm_protection_info and backup_now (doc fragment azure.BACKUP_VMS).
+VMS_ARGSPEC = dict(vms=dict(type="list", elements="raw"))
+_VM_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
+_GROUP_NAME = re.compile(r"^[-\w._()]{1,90}$", re.UNICODE)
+
+
+def validate_vault(params):
+    """The vault options, checked before any request."""
+    if not re.match(r"^[A-Za-z][A-Za-z0-9-]{1,49}$", params.get("vault_name") or ""):
+        raise AzbError("vault_name must be 2-50 letters, digits or hyphens, starting with a letter; got %r."
+                       % params.get("vault_name"))
+    if not _GROUP_NAME.match(params.get("vault_resource_group") or "") or params["vault_resource_group"].endswith("."):
+        raise AzbError("vault_resource_group must be 1-90 letters, digits, '_', '-', '.', '(' or ')', not ending in "
+                       "'.'; got %r." % params.get("vault_resource_group"))
+
+
+def vm_targets(vms, subscription_id, option="vms", extra_keys=()):
+    """The entries of a VMs option as dicts: id, subscription_id, resource_group, name, key (lower-case id), plus
+    the entry's ``extra_keys``. An entry is a VM resource id, or a dict with ``id``, or with ``name`` and
+    ``resource_group`` (and optionally ``subscription_id``, else the run's). Checked before any request: a bad entry
+    or a VM given twice fails naming ``option[i]``. ``subscription_id`` may be a callable (called only when an entry
+    needs it)."""
+    out = []
+    seen = {}
+    allowed = set(("id", "name", "resource_group", "subscription_id")) | set(extra_keys)
+    for index, given in enumerate(vms or []):
+        where = "%s[%d]" % (option, index)
+        entry = {"id": given} if isinstance(given, str) else given
+        if not isinstance(entry, dict):
+            raise AzbError("%s must be a VM resource id or a dict with id, or with name and resource_group; got %r."
+                           % (where, entry))
+        unknown = sorted(set(entry) - allowed)
+        if unknown:
+            raise AzbError("%s has unknown keys %s; allowed: %s." % (where, ", ".join(unknown),
+                                                                    ", ".join(sorted(allowed))))
+        if entry.get("id"):
+            if entry.get("name") or entry.get("resource_group") or entry.get("subscription_id"):
+                raise AzbError("%s gives id together with name, resource_group or subscription_id; give one form."
+                               % where)
+            try:
+                sub, group, name = parse_vm_id(str(entry["id"]))
+            except AzbError as exc:
+                raise AzbError("%s: %s" % (where, exc.msg))
+        else:
+            name, group = entry.get("name"), entry.get("resource_group")
+            if not name or not group:
+                raise AzbError("%s needs id, or name and resource_group." % where)
+            name, group = str(name), str(group)
+            if not _VM_NAME.match(name):
+                raise AzbError("%s.name %r is not a virtual machine name (1-64 letters, digits, '_', '.', '-')."
+                               % (where, name))
+            if not _GROUP_NAME.match(group):
+                raise AzbError("%s.resource_group %r is not a resource group name." % (where, group))
+            sub = entry.get("subscription_id") or (subscription_id() if callable(subscription_id)
+                                                   else subscription_id)
+            sub = str(sub)
+        vm = "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/virtualMachines/%s" % (sub, group, name)
+        key = vm.lower()
+        if key in seen:
+            raise AzbError("%s names the same VM as %s (%s); give each VM once." % (where, seen[key], vm))
+        seen[key] = where
+        target = dict((k, entry[k]) for k in extra_keys if k in entry)
+        target.update(id=vm, subscription_id=sub, resource_group=group, name=name, key=key)
+        out.append(target)
+    return out
+
+
+def protected_items(bclient, vault_resource_group, vault_name):
+    """Every Azure VM item of the vault (soft-deleted ones included), by the lower-case id of its VM: one list."""
+    items = list_all(bclient.backup_protected_items.list, vault_name, vault_resource_group,
+                     filter="backupManagementType eq 'AzureIaasVM' and itemType eq 'VM'")
+    out = {}
+    for item in items:
+        props = item.get("properties") if isinstance(item, dict) else None
+        source = (props or {}).get("sourceResourceId") or (props or {}).get("virtualMachineId")
+        if not isinstance(props, dict) or not source:
+            raise AzbError("Azure listed a protected item without the VM it protects (sourceResourceId); nothing "
+                           "was planned from the list.", code="UnreadableAnswer")
+        out[str(source).lower()] = item
+    return out
