@@ -284,8 +284,8 @@ def vm_targets(vms, subscription_id, option="vms", extra_keys=()):
                            % (where, entry))
         unknown = sorted(set(entry) - allowed)
         if unknown:
-            raise AzbError("%s has unknown keys %s; allowed: %s." % (where, ", ".join(unknown),
-                                                                    ", ".join(sorted(allowed))))
+            raise AzbError("%s has unknown keys %s; allowed: %s."
+                           % (where, ", ".join(unknown), ", ".join(sorted(allowed))))
         if entry.get("id"):
             if entry.get("name") or entry.get("resource_group") or entry.get("subscription_id"):
                 raise AzbError("%s gives id together with name, resource_group or subscription_id; give one form."

@@ -60,6 +60,8 @@ def is_write(method, path=""):
     method = (method or "").upper()
     return method in WRITE_METHODS or (method == "POST" and (path or "").lower().rstrip("/").endswith(
         MUTATING_POST_SUFFIXES))
+
+
 BUSY_MESSAGE = "Another operation on this or dependent resource is in progress."
 
 _FAULT_ERRORS = {
