@@ -37,7 +37,7 @@ SCHEDULE_TYPE = {"standard": "SimpleSchedulePolicy", "enhanced": "SimpleSchedule
 CREATE_DEFAULTS = {"policy_type": "standard", "time_zone": "UTC", "instant_restore_days": 2}
 IN_USE = "bmsusererrorpolicyinuse"
 _TIME = re.compile(r"^([01][0-9]|2[0-3]):(00|30)$")
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{2,149}$")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,149}$")
 _TIME_ZONE = re.compile(r"^[A-Za-z][A-Za-z0-9 .()+,'-]{0,99}$")
 _ARM_TIME = re.compile(r"T([0-2][0-9]):([0-5][0-9])")
 
@@ -89,7 +89,7 @@ def _names(values, allowed, where):
 
 def _time(value, where):
     text = str(value).strip()
-    if not _TIME.match(text):
+    if not _TIME.fullmatch(text):
         raise AzbError("%s %r is not a time Azure Backup takes: HH:MM (24-hour clock) on the hour or half hour, "
                        "for example 02:00 or 22:30." % (where, value))
     return text
@@ -121,14 +121,14 @@ def given_form(params):
     Only what the user gave is in it (None = left out). Raises AzbError naming the option before any request.
     """
     name = params.get("name")
-    if not isinstance(name, str) or not _NAME.match(name):
-        raise AzbError("name must be 3-150 letters, digits, '-' or '_', starting with a letter or digit; got %r."
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise AzbError("name must be 1-150 letters, digits, '-' or '_', starting with a letter or digit; got %r."
                        % name)
     given = {"policy_type": params.get("policy_type"), "time_zone": None, "instant_restore_days": None,
              "schedule": None, "retention": None}
     zone = params.get("time_zone")
     if zone is not None:
-        if not _TIME_ZONE.match(zone.strip()):
+        if not _TIME_ZONE.fullmatch(zone.strip()):
             raise AzbError("time_zone must be a Windows time zone id such as UTC, 'W. Europe Standard Time' or "
                            "'Pacific Standard Time'; got %r." % zone)
         given["time_zone"] = zone.strip()
@@ -629,6 +629,36 @@ def body(desired, current=None, current_arm=None):
     if schedule_changed or current.get("retention") != desired["retention"]:
         props["retentionPolicy"] = retention_body(desired)
     return {"properties": props}
+
+
+# ---- reads ---------------------------------------------------------------------------------------------------
+
+# 404 codes that mean the vault (or what holds it) is missing, not the policy.
+_PARENT_MISSING = ("resourcegroupnotfound", "subscriptionnotfound", "invalidsubscriptionid", "parentresourcenotfound")
+
+
+def get(ops, vault, group, name):
+    """The policy as the JSON Azure sent, or None when the vault has no such policy. A missing vault, resource group
+    or subscription is an error (a 404 of the policy's parents must not read as "no policy")."""
+    from ansible_collections.azbackup.vmprep.plugins.module_utils import _backup
+
+    try:
+        answer = ops.get(vault, group, name, cls=_backup.capture)
+    except Exception as exc:  # pylint: disable=broad-except
+        if type(exc).__name__ != "ResourceNotFoundError":
+            raise
+        err = from_exception(exc)
+        code = (err.code or "").lower()
+        text = (err.msg or "").lower()
+        if code in _PARENT_MISSING or (code == "resourcenotfound" and "backuppolicies" not in text
+                                       and "vaults/%s'" % vault.lower() in text):
+            err.msg = "reading backup policy '%s': vault '%s' in resource group '%s' was not found: %s" % (
+                name, vault, group, err.msg)
+            raise err
+        return None
+    if not isinstance(answer.body, dict):
+        raise _unreadable("backup policy '%s'" % name, "not a JSON object")
+    return answer.body
 
 
 # ---- errors ---------------------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ author:
 options:
   name:
     description:
-      - Name of the policy, 3 to 150 letters, digits, V(-) or V(_), starting with a letter or digit.
+      - Name of the policy, 1 to 150 letters, digits, V(-) or V(_), starting with a letter or digit.
     type: str
     required: true
   state:
@@ -365,7 +365,7 @@ def run_operation(module, step, context):
 
 
 def read(ops, params):
-    found = _backup.get(ops, params["vault_name"], params["vault_resource_group"], params["name"])
+    found = _policy.get(ops, params["vault_name"], params["vault_resource_group"], params["name"])
     return found, (_policy.from_arm(found, "backup policy '%s'" % params["name"]) if found is not None else None)
 
 

@@ -101,7 +101,7 @@ def main_logic(module):
     bclient = _backup.client(module.clients)
     vault, group = params["vault_name"], params["vault_resource_group"]
     if name is not None:
-        found = _backup.get(bclient.protection_policies, vault, group, name)
+        found = _policy.get(bclient.protection_policies, vault, group, name)
         listed = [found] if found is not None else []
     else:
         listed = _backup.list_all(bclient.backup_policies.list, vault, group,

@@ -358,3 +358,12 @@ def test_a_write_whose_answer_was_lost_reports_changed(run, vault):
     # refuses writes as busy adds refused attempts; those changed nothing and are left out.)
     sent = [r for r in writes(vault) if r["method"] in ("PUT", "DELETE")]
     assert len(sent) == 3 and all(str(r.get("fault")).startswith("lost") for r in sent), sent
+
+
+def test_a_missing_vault_is_an_error_not_a_missing_policy(run, vault):
+    for state in ("absent", "present"):
+        result = run.module("backup_policy", dict(args(state=state, **DAILY), vault_name="rsv-nope"))
+        assert_failed(result, "vault 'rsv-nope'", "was not found")
+    result = run.module("backup_policy_info", {"vault_name": "rsv-nope", "vault_resource_group": RG, "name": "p1"})
+    assert_failed(result, "vault 'rsv-nope'")
+    assert writes(vault) == []
