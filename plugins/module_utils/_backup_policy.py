@@ -498,8 +498,8 @@ def merge(current, given, name):
         if given.get("policy_type") and given["policy_type"] != current["policy_type"]:
             raise AzbError("policy_type of backup policy '%s' is %s and cannot change to %s: Azure does not convert a "
                            "policy between Standard (V1) and Enhanced (V2). Create a new policy with another name and "
-                           "move the VMs to it, or leave policy_type out." % (name, current["policy_type"],
-                                                                               given["policy_type"]))
+                           "move the VMs to it, or leave policy_type out."
+                           % (name, current["policy_type"], given["policy_type"]))
     desired = copy.deepcopy(base)
     for key in ("policy_type", "time_zone", "instant_restore_days"):
         if given.get(key) is not None:
