@@ -618,7 +618,9 @@ def body(desired, current=None, current_arm=None):
         props = dict((k, copy.deepcopy(v)) for k, v in current_arm["properties"].items()
                      if v is not None and k != "protectedItemsCount")
     props["backupManagementType"] = BACKUP_MANAGEMENT_TYPE
-    props["policyType"] = ARM_TYPE[desired["policy_type"]]
+    if current_arm is None or desired["policy_type"] == "enhanced":
+        # An existing standard policy keeps policyType as read (Azure may leave it out for V1).
+        props["policyType"] = ARM_TYPE[desired["policy_type"]]
     if desired.get("time_zone") is not None:
         props["timeZone"] = desired["time_zone"]
     if desired.get("instant_restore_days") is not None:

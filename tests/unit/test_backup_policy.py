@@ -307,3 +307,95 @@ def test_a_trailing_newline_is_refused_in_names_and_trimmed_from_values():
         pol.given_form(params(name="pol1\n"))
     given = pol.given_form(params(time_zone="UTC\n", schedule=schedule(times=[" 02:00\n"])))
     assert (given["time_zone"], given["schedule"]["times"]) == ("UTC", ["02:00"])
+
+
+# ---- the module's write path with a 202 answer (Azure-AsyncOperation), without network ---------------------------
+
+class FakeHttp(object):
+    def __init__(self, status, body, headers=None):
+        self.status_code = status
+        self.headers = headers or {}
+        self._text = json.dumps(body) if body is not None else ""
+
+    def text(self):
+        return self._text
+
+
+class FakePolicies(object):
+    """protection_policies of an SDK release without begin_create_or_update: the PUT answers 202."""
+
+    def __init__(self, stored=None):
+        self.stored = stored
+        self.puts = []
+
+    def get(self, vault, group, name, cls=None):
+        from azure.core.exceptions import ResourceNotFoundError
+
+        if self.stored is None:
+            raise ResourceNotFoundError("Policy 'x' was not found.")
+        from ansible_collections.azbackup.vmprep.plugins.module_utils import _backup
+
+        return _backup.Answer(200, {}, copy.deepcopy(self.stored))
+
+    def create_or_update(self, vault, group, name, payload, content_type=None, cls=None):
+        from ansible_collections.azbackup.vmprep.plugins.module_utils import _backup
+
+        body = json.loads(payload)
+        self.puts.append(body)
+        self.stored = dict(body, id="/v/backupPolicies/%s" % name, name=name)
+        self.stored["properties"] = dict(body["properties"], protectedItemsCount=0)
+        return _backup.Answer(202, {"Azure-AsyncOperation": "https://arm/op/1", "Retry-After": "0"}, None)
+
+
+class FakeClients(object):
+    subscription_id = "33333333-3333-3333-3333-333333333333"
+
+    def __init__(self):
+        self.polls = []
+
+    def arm_pipeline(self):
+        clients = self
+
+        class Pipeline(object):
+            def send_request(self, request):
+                clients.polls.append(request.url)
+                status = "InProgress" if len(clients.polls) < 2 else "Succeeded"
+                return FakeHttp(200, {"id": "op/1", "name": "1", "status": status}, {"Retry-After": "0"})
+
+        return Pipeline()
+
+
+class FakeModule(object):
+    def __init__(self, **kw):
+        self.params = dict(params(**kw), vault_name="rsv1", vault_resource_group="rg1")
+        self.check_mode = False
+        self.result = None
+
+    def exit(self, **kwargs):
+        self.result = kwargs
+
+
+def test_a_202_answer_is_followed_then_read_back():
+    from ansible_collections.azbackup.vmprep.plugins.modules import backup_policy
+
+    module = FakeModule(schedule=schedule(frequency="daily", times=["02:00"]), retention=retention(daily={"count": 7}))
+    ops, clients = FakePolicies(), FakeClients()
+    backup_policy.present(module, clients, ops, pol.given_form(module.params))
+    assert clients.polls == ["https://arm/op/1", "https://arm/op/1"]
+    assert module.result["changed"] is True
+    assert module.result["policy"]["retention"]["daily"] == {"count": 7}
+    assert module.result["policy"]["id"] == "/v/backupPolicies/pol1"
+    assert len(ops.puts) == 1 and ops.puts[0]["properties"]["policyType"] == "V1"
+    # Again: one read, no write.
+    clients.polls[:] = []
+    backup_policy.present(module, clients, ops, pol.given_form(module.params))
+    assert module.result["changed"] is False and len(ops.puts) == 1 and clients.polls == []
+
+
+def test_an_existing_v1_policy_without_policy_type_is_written_without_it():
+    arm = example("ProtectionPolicies_CreateOrUpdate_Simple.json")
+    current = pol.from_arm(arm)
+    desired = pol.merge(current, pol.given_form(params(name="testPolicy1", instant_restore_days=3)), "testPolicy1")
+    body = pol.body(desired, current, arm)["properties"]
+    assert "policyType" not in body and body["instantRpRetentionRangeInDays"] == 3
+    assert body["schedulePolicy"] == arm["properties"]["schedulePolicy"]
