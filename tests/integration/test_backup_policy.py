@@ -96,7 +96,7 @@ def assert_failed(result, *words):
         assert word in result["msg"], result["msg"]
 
 
-def test_create_rerun_unchanged_with_one_get_then_change_one_option(run, vault):
+def test_create_idempotent_rerun_with_one_get_then_change_one_option(run, vault):
     result = run.module("backup_policy", args(**DAILY))
     assert_ok(result)
     assert result["changed"] is True
@@ -367,3 +367,24 @@ def test_a_missing_vault_is_an_error_not_a_missing_policy(run, vault):
     result = run.module("backup_policy_info", {"vault_name": "rsv-nope", "vault_resource_group": RG, "name": "p1"})
     assert_failed(result, "vault 'rsv-nope'")
     assert writes(vault) == []
+
+
+def test_days_of_the_month_and_switching_retention_formats(run, vault):
+    options = {"schedule": {"frequency": "daily", "times": ["02:00"]},
+               "retention": {"daily": {"count": 7}, "monthly": {"count": 6, "days": [1, "Last"]},
+                             "yearly": {"count": 2, "months": ["June"], "days": [15]}}}
+    result = run.module("backup_policy", args("days", **options))
+    assert_ok(result)
+    assert result["policy"]["retention"]["monthly"] == {"count": 6, "days": [1, "Last"], "weeks": None,
+                                                        "weekdays": None}
+    monthly = stored(vault, "days")["properties"]["retentionPolicy"]["monthlySchedule"]
+    assert monthly["retentionScheduleDaily"]["daysOfTheMonth"] == [{"date": 1, "isLast": False},
+                                                                   {"date": 0, "isLast": True}]
+    assert run.module("backup_policy", args("days", **options))["changed"] is False
+    # Weeks and weekdays given: the days go.
+    result = run.module("backup_policy", args("days", retention={"monthly": {"weeks": ["Second"],
+                                                                             "weekdays": ["Friday"]}}))
+    assert_ok(result)
+    assert result["policy"]["retention"]["monthly"] == {"count": 6, "days": None, "weeks": ["Second"],
+                                                        "weekdays": ["Friday"]}
+    assert result["policy"]["retention"]["yearly"]["days"] == [15]
