@@ -32,6 +32,9 @@ TIERS = ("daily", "weekly", "monthly", "yearly")
 COUNT_LIMITS = {"daily": (7, 9999), "weekly": (1, 5163), "monthly": (1, 1188), "yearly": (1, 99)}
 DURATION_TYPES = {"daily": "Days", "weekly": "Weeks", "monthly": "Months", "yearly": "Years"}
 INSTANT_LIMITS = {"standard": 5, "enhanced": 30}
+# Azure keeps the instant restore snapshots of a weekly schedule exactly this many days (Standard and Enhanced); any
+# other instantRpRetentionRangeInDays is refused with BMSUserErrorInvalidPolicyInput.
+WEEKLY_INSTANT_DAYS = 5
 ARM_TYPE = {"standard": "V1", "enhanced": "V2"}
 SCHEDULE_TYPE = {"standard": "SimpleSchedulePolicy", "enhanced": "SimpleSchedulePolicyV2"}
 CREATE_DEFAULTS = {"policy_type": "standard", "time_zone": "UTC", "instant_restore_days": 2}
@@ -199,6 +202,15 @@ def given_form(params):
 
 # ---- rules Azure enforces -------------------------------------------------------------------------------------
 
+def check_weekly_instant(frequency, instant, name=None):
+    """A weekly schedule with an instant_restore_days given that is not 5 (Azure: BMSUserErrorInvalidPolicyInput)."""
+    if frequency == "weekly" and instant is not None and instant != WEEKLY_INSTANT_DAYS:
+        raise AzbError("instant_restore_days must be %d for a weekly schedule%s: Azure keeps the instant restore "
+                       "snapshots of weekly backups exactly %d days (standard and enhanced policies); got %s."
+                       % (WEEKLY_INSTANT_DAYS, " (policy '%s')" % name if name else "", WEEKLY_INSTANT_DAYS,
+                          instant))
+
+
 def check_combination(form, partial=False, name=None):
     """The combinations Azure refuses, named by option. ``partial``: a form of the options given only, where a
     value left out is not known yet (the rules that need it are checked after the read)."""
@@ -209,6 +221,8 @@ def check_combination(form, partial=False, name=None):
     if policy_type and instant is not None and not 1 <= instant <= INSTANT_LIMITS[policy_type]:
         raise AzbError("instant_restore_days must be 1-%d for a %s policy; got %s."
                        % (INSTANT_LIMITS[policy_type], policy_type, instant))
+    if partial:
+        check_weekly_instant(frequency, instant)
     if frequency == "hourly" and policy_type == "standard":
         raise AzbError("schedule.frequency=hourly needs policy_type=enhanced: Azure takes hourly schedules only in "
                        "Enhanced (V2) policies.")
@@ -428,11 +442,13 @@ def from_arm(policy, what=None):
     if instant is not None and (isinstance(instant, bool) or not isinstance(instant, int)):
         raise _unreadable(what, "instantRpRetentionRangeInDays is not a number")
     count = props.get("protectedItemsCount")
+    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+        count = None  # not readable: unknown, never 0 (a delete is not planned from it, see delete_count)
     return {
         "id": policy.get("id"),
         "name": policy.get("name"),
         "policy_type": policy_type,
-        "protected_items_count": count if isinstance(count, int) and not isinstance(count, bool) else 0,
+        "protected_items_count": count,
         "schedule": _schedule_of(schedule, what),
         "time_zone": props.get("timeZone"),
         "instant_restore_days": instant,
@@ -490,6 +506,8 @@ def merge(current, given, name):
         base = {"id": None, "name": name, "protected_items_count": 0, "schedule": None,
                 "retention": dict((t, None) for t in TIERS)}
         base.update(CREATE_DEFAULTS)
+        if given["schedule"]["frequency"] == "weekly":
+            base["instant_restore_days"] = WEEKLY_INSTANT_DAYS
         if given.get("policy_type") is None and given["schedule"].get("frequency") == "hourly":
             raise AzbError("schedule.frequency=hourly needs policy_type=enhanced: Azure takes hourly schedules only "
                            "in Enhanced (V2) policies.")
@@ -504,12 +522,16 @@ def merge(current, given, name):
     for key in ("policy_type", "time_zone", "instant_restore_days"):
         if given.get(key) is not None:
             desired[key] = given[key]
+    zone = base.get("time_zone")
+    if given.get("time_zone") is not None and isinstance(zone, str) and zone.lower() == given["time_zone"].lower():
+        desired["time_zone"] = zone  # Windows time zone ids are not case-sensitive: keep Azure's spelling
     desired["schedule"] = _merge_schedule(base.get("schedule"), given.get("schedule"))
     if given.get("schedule"):
         # The schedule options given must fit the frequency the policy ends up with (given or kept).
         check_combination({"policy_type": desired["policy_type"],
                            "schedule": dict(given["schedule"], frequency=desired["schedule"]["frequency"])},
                           partial=True)
+    check_weekly_instant(desired["schedule"]["frequency"], given.get("instant_restore_days"), name)
     given_retention = given.get("retention") or {}
     retention = {}
     for tier in TIERS:
@@ -522,6 +544,19 @@ def merge(current, given, name):
             retention["weekly"]["weekdays"] = list(desired["schedule"].get("weekdays") or []) or None
     desired["retention"] = retention
     check_combination(desired, partial=False, name=name)
+    if (current is not None and desired["schedule"]["frequency"] == "weekly"
+            and (current.get("schedule") or {}).get("frequency") != "weekly"
+            and given.get("instant_restore_days") is None
+            and current.get("instant_restore_days") != WEEKLY_INSTANT_DAYS):
+        # Fail closed: Azure takes a weekly schedule only with 5 days of instant restore snapshots, and the module
+        # does not write a value the user did not ask for.
+        raise AzbError("switching backup policy '%s' to a weekly schedule needs instant_restore_days=%d: Azure keeps "
+                       "the instant restore snapshots of weekly backups exactly %d days, and the policy %s. "
+                       "Give instant_restore_days: %d with the weekly schedule."
+                       % (name, WEEKLY_INSTANT_DAYS, WEEKLY_INSTANT_DAYS,
+                          "keeps them %s days" % current.get("instant_restore_days")
+                          if current.get("instant_restore_days") is not None else "sets no value (Azure's default)",
+                          WEEKLY_INSTANT_DAYS))
     return desired
 
 
@@ -666,6 +701,17 @@ def get(ops, vault, group, name):
 # ---- errors ---------------------------------------------------------------------------------------------------
 
 _IN_USE_COUNT = re.compile(r"(\d+)\s+protected item", re.IGNORECASE)
+
+
+def delete_count(name, form):
+    """The protectedItemsCount a delete is planned from; UnreadableAnswer when Azure's answer had none readable
+    (Azure always sends it for AzureIaasVM policies: a missing or non-numeric count is not 0)."""
+    count = form.get("protected_items_count")
+    if count is None:
+        raise AzbError("backup policy '%s' was read without a readable protectedItemsCount, so whether it still "
+                       "protects items is unknown; nothing was deleted." % name, code="UnreadableAnswer",
+                       hint="run again; if it persists, check the policy in the Azure portal.")
+    return count
 
 
 def in_use_error(name, count, message=None):

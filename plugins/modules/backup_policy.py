@@ -34,6 +34,8 @@ options:
       - Azure refuses to delete a policy that still protects items. The module reads the policy's
         C(protectedItemsCount) first and fails naming that number, without sending the delete; Azure's own refusal
         (C(BMSUserErrorPolicyInUse)) is reported the same way.
+      - A policy read without a readable C(protectedItemsCount) (missing or not a number) is not deleted: the
+        module fails with C(UnreadableAnswer) instead of taking it for 0.
     type: str
     choices: [present, absent]
     default: present
@@ -84,12 +86,19 @@ options:
       - The Windows time zone id of the schedule times, for example V(UTC), V(W. Europe Standard Time) or
         V(Pacific Standard Time).
       - V(UTC) when a policy is created without it.
+      - Compared without case, as Azure does (V(utc) is the same as V(UTC)); the spelling Azure holds is kept.
     type: str
   instant_restore_days:
     description:
       - Days the instant-restore snapshots are kept, 1 to 5 for a V(standard) policy and 1 to 30 for an V(enhanced)
         one.
-      - V(2) when a policy is created without it.
+      - V(2) when a policy is created without it, V(5) when the policy created has a V(weekly) schedule.
+      - A V(weekly) schedule (standard or enhanced) takes only V(5): Azure keeps the snapshots of weekly backups
+        exactly 5 days and refuses any other value (C(BMSUserErrorInvalidPolicyInput)). Another value given with a
+        weekly schedule fails before any request.
+      - Switching an existing policy to a V(weekly) schedule needs O(instant_restore_days=5) unless the policy
+        already keeps 5 days; without it the module fails before the write rather than change a value that was not
+        asked for.
     type: int
   retention:
     description:
@@ -298,7 +307,9 @@ policy:
       type: str
       sample: standard
     protected_items_count:
-      description: How many items the policy protects (Azure's C(protectedItemsCount)).
+      description:
+        - How many items the policy protects (Azure's C(protectedItemsCount)).
+        - V(null) when Azure's answer had no readable count.
       type: int
       sample: 0
     schedule:
@@ -381,10 +392,11 @@ def absent(module, clients, ops):
         if current is None:
             # Gone; deleted by this run when a DELETE of an earlier attempt landed but its answer was lost.
             return finish(module, op.wrote or op.maybe_landed, before, None)
-        if current["protected_items_count"]:
-            raise _policy.in_use_error(name, current["protected_items_count"])
+        count = _policy.delete_count(name, current)
+        if count:
+            raise _policy.in_use_error(name, count)
         if not module.check_mode:
-            context.update(action="deleting backup policy '%s'" % name, count=current["protected_items_count"])
+            context.update(action="deleting backup policy '%s'" % name, count=count)
             op.write(lambda: _backup.track(clients, _backup.send(ops, "delete", vault, group, name),
                                            params["wait_timeout"], "deleting backup policy '%s'" % name))
         return finish(module, True, before, None)

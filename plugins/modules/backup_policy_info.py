@@ -67,7 +67,7 @@ policies:
       type: str
       sample: standard
     protected_items_count:
-      description: How many items the policy protects.
+      description: How many items the policy protects; V(null) when Azure's answer had no readable count.
       type: int
       sample: 3
     schedule:

@@ -225,6 +225,8 @@ BAD = [
     (dict(HOURLY, schedule=dict(HOURLY["schedule"], hourly_window_hours=2)), "schedule.hourly_window_hours"),
     (dict(DAILY, time_zone="Europe/Berlin"), "time_zone"),
     (dict(DAILY, name="a/b"), "name"),
+    (dict(WEEKLY, instant_restore_days=3), "instant_restore_days must be 5"),
+    (dict(WEEKLY, instant_restore_days=7, policy_type="enhanced"), "instant_restore_days must be 5"),
 ]
 
 
@@ -388,3 +390,44 @@ def test_days_of_the_month_and_switching_retention_formats(run, vault):
     assert result["policy"]["retention"]["monthly"] == {"count": 6, "days": None, "weeks": ["Second"],
                                                         "weekdays": ["Friday"]}
     assert result["policy"]["retention"]["yearly"]["days"] == [15]
+
+
+@pytest.mark.parametrize("policy_type", ["standard", "enhanced"])
+def test_a_weekly_policy_keeps_instant_restore_snapshots_5_days(run, vault, policy_type):
+    """Azure refuses a weekly schedule whose instant restore retention is not 5 days (BMSUserErrorInvalidPolicyInput):
+    a new weekly policy gets 5, and a daily policy switched to weekly without instant_restore_days fails before the
+    write instead of writing a value nobody asked for."""
+    weekly = dict((k, v) for k, v in WEEKLY.items() if k != "instant_restore_days")
+    result = run.module("backup_policy", args("weekly", policy_type=policy_type, **weekly))
+    assert_ok(result)
+    assert result["policy"]["instant_restore_days"] == 5
+    assert stored(vault, "weekly")["properties"]["instantRpRetentionRangeInDays"] == 5
+    assert run.module("backup_policy", args("weekly", policy_type=policy_type, **weekly))["changed"] is False
+
+    assert_ok(run.module("backup_policy", args("daily", policy_type=policy_type, **DAILY)))
+    assert stored(vault, "daily")["properties"]["instantRpRetentionRangeInDays"] == 2
+    vault.control.clear_requests()
+    switch = {"schedule": {"frequency": "weekly", "weekdays": ["Sunday"]}, "retention": {"weekly": {"count": 12}}}
+    result = run.module("backup_policy", args("daily", **switch))
+    assert_failed(result, "instant_restore_days=5", "2 days")
+    assert writes(vault) == []
+    assert stored(vault, "daily")["properties"]["schedulePolicy"]["scheduleRunFrequency"] == "Daily"
+    result = run.module("backup_policy", args("daily", instant_restore_days=5, **switch))
+    assert_ok(result)
+    assert result["changed"] is True and result["policy"]["instant_restore_days"] == 5
+    assert result["policy"]["schedule"]["frequency"] == "weekly"
+    # Another value for the weekly policy now: refused after the read, before any write.
+    vault.control.clear_requests()
+    assert_failed(run.module("backup_policy", args("daily", instant_restore_days=3)), "instant_restore_days must be 5")
+    assert writes(vault) == []
+
+
+def test_time_zone_in_another_case_is_no_change(run, vault):
+    assert_ok(run.module("backup_policy", args(**DAILY)))
+    vault.control.clear_requests()
+    result = run.module("backup_policy", args(**dict(DAILY, time_zone="w. europe STANDARD time")), diff=True)
+    assert_ok(result)
+    assert result["changed"] is False and result["policy"]["time_zone"] == "W. Europe Standard Time"
+    assert result["diff"]["before"] == result["diff"]["after"]
+    assert writes(vault) == []
+    assert methods(vault) == ["GET"] or faulted(vault)

@@ -148,7 +148,7 @@ def test_create_defaults():
 def test_switch_to_weekly_drops_daily_retention_and_keeps_the_time():
     current = daily_policy()
     desired = pol.merge(current, pol.given_form(params(
-        schedule=schedule(frequency="weekly", weekdays=["Sunday"]),
+        schedule=schedule(frequency="weekly", weekdays=["Sunday"]), instant_restore_days=5,
         retention={"weekly": {"count": 12}})), "pol1")
     assert desired["schedule"] == schedule(frequency="weekly", times=["22:30"], weekdays=["Sunday"])
     assert desired["retention"]["daily"] is None
@@ -399,3 +399,96 @@ def test_an_existing_v1_policy_without_policy_type_is_written_without_it():
     body = pol.body(desired, current, arm)["properties"]
     assert "policyType" not in body and body["instantRpRetentionRangeInDays"] == 3
     assert body["schedulePolicy"] == arm["properties"]["schedulePolicy"]
+
+
+# ---- review fixes: weekly snapshots kept 5 days, time zone case, unreadable protectedItemsCount -----------------
+
+WEEKLY_SCHEDULE = schedule(frequency="weekly", times=["01:00"], weekdays=["Sunday"])
+
+
+@pytest.mark.parametrize("policy_type", ["standard", "enhanced"])
+def test_a_new_weekly_policy_keeps_instant_restore_snapshots_5_days(policy_type):
+    form = pol.merge(None, pol.given_form(params(policy_type=policy_type, schedule=WEEKLY_SCHEDULE,
+                                                 retention=retention(weekly={"count": 4}))), "pol1")
+    assert form["instant_restore_days"] == 5
+    assert pol.body(form)["properties"]["instantRpRetentionRangeInDays"] == 5
+    assert daily_policy()["instant_restore_days"] == 2  # daily keeps its default
+
+
+@pytest.mark.parametrize("policy_type", ["standard", "enhanced", None])
+def test_weekly_with_other_instant_restore_days_fails_on_the_options_alone(policy_type):
+    with pytest.raises(AzbError) as err:
+        pol.given_form(params(policy_type=policy_type, schedule=WEEKLY_SCHEDULE, instant_restore_days=3,
+                              retention=retention(weekly={"count": 4})))
+    assert "instant_restore_days" in err.value.msg and "5" in err.value.msg and "weekly" in err.value.msg
+
+
+def test_switching_to_weekly_needs_instant_restore_days_5():
+    current = daily_policy()
+    assert current["instant_restore_days"] == 2
+    switch = params(schedule=schedule(frequency="weekly", weekdays=["Sunday"]), retention={"weekly": {"count": 12}})
+    with pytest.raises(AzbError) as err:
+        pol.merge(current, pol.given_form(switch), "pol1")
+    assert "instant_restore_days=5" in err.value.msg and "2 days" in err.value.msg and "pol1" in err.value.msg
+    desired = pol.merge(current, pol.given_form(dict(switch, instant_restore_days=5)), "pol1")
+    assert desired["instant_restore_days"] == 5 and desired["schedule"]["frequency"] == "weekly"
+    # A weekly policy cannot be given another value later either (known only after the read).
+    with pytest.raises(AzbError, match="instant_restore_days"):
+        pol.merge(desired, pol.given_form(params(instant_restore_days=3)), "pol1")
+    # Back to daily: any value of the type's range again.
+    daily = pol.merge(desired, pol.given_form(params(schedule=schedule(frequency="daily"), instant_restore_days=3,
+                                                     retention={"daily": {"count": 30}})), "pol1")
+    assert daily["instant_restore_days"] == 3
+
+
+def test_time_zone_is_compared_without_case_and_keeps_azures_spelling():
+    current = daily_policy()
+    assert current["time_zone"] == "UTC"
+    same = pol.merge(current, pol.given_form(params(time_zone="utc")), "pol1")
+    assert same["time_zone"] == "UTC" and pol.changed_keys(current, same) == []
+    other = pol.merge(current, pol.given_form(params(time_zone="w. europe standard time")), "pol1")
+    assert pol.changed_keys(current, other) == ["time_zone"]
+
+
+@pytest.mark.parametrize("count", ["missing", "2", None, True, 1.5])
+def test_an_unreadable_protected_items_count_is_none(count):
+    policy = example("ProtectionPolicies_CreateOrUpdate_Simple.json")
+    if count == "missing":
+        policy["properties"].pop("protectedItemsCount", None)
+    else:
+        policy["properties"]["protectedItemsCount"] = count
+    assert pol.from_arm(policy)["protected_items_count"] is None
+
+
+class DeletablePolicies(FakePolicies):
+    def __init__(self, stored=None):
+        super(DeletablePolicies, self).__init__(stored)
+        self.deletes = []
+
+    def delete(self, vault, group, name, cls=None):
+        from ansible_collections.azbackup.vmprep.plugins.module_utils import _backup
+
+        self.deletes.append(name)
+        self.stored = None
+        return _backup.Answer(200, {}, None)
+
+
+@pytest.mark.parametrize("count", ["missing", "2", None])
+def test_no_delete_is_planned_from_an_unreadable_protected_items_count(count):
+    from ansible_collections.azbackup.vmprep.plugins.modules import backup_policy
+
+    policy = example("ProtectionPolicies_CreateOrUpdate_Simple.json")
+    policy["properties"].pop("protectedItemsCount", None)
+    if count != "missing":
+        policy["properties"]["protectedItemsCount"] = count
+    ops = DeletablePolicies(policy)
+    module = FakeModule(name="testPolicy1", state="absent")
+    with pytest.raises(AzbError) as err:
+        backup_policy.absent(module, FakeClients(), ops)
+    assert err.value.code == "UnreadableAnswer" and "protectedItemsCount" in err.value.msg
+    assert ops.deletes == [] and module.result is None
+    # A readable 0 deletes.
+    policy["properties"]["protectedItemsCount"] = 0
+    ops = DeletablePolicies(policy)
+    backup_policy.absent(module, FakeClients(), ops)
+    assert ops.deletes == ["testPolicy1"] and module.result["changed"] is True

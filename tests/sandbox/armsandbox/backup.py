@@ -158,6 +158,11 @@ def _validate_policy(props):
         raise bad_request("BMSUserErrorInvalidPolicyInput", f"A {frequency.lower()} schedule needs a daily "
                           "retention (retentionPolicy.dailySchedule).")
     instant = props.get("instantRpRetentionRangeInDays")
+    if frequency == "Weekly" and instant != 5:
+        # Azure keeps the snapshots of weekly backups exactly 5 days, V1 and V2 (the portal says so; the API answers
+        # only its generic BMSUserErrorInvalidPolicyInput, named here for the tests).
+        raise bad_request("BMSUserErrorInvalidPolicyInput", "Input for create or update policy is not in proper "
+                          f"format: a weekly schedule needs instantRpRetentionRangeInDays 5 (got {instant}).")
     if instant is not None and not (1 <= instant <= (30 if policy_type == "V2" else 5)):
         raise bad_request("BMSUserErrorInvalidPolicyInput", f"instantRpRetentionRangeInDays {instant} is out of "
                           f"range (1-{30 if policy_type == 'V2' else 5} for {policy_type}).")

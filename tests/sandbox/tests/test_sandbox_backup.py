@@ -99,7 +99,26 @@ def test_policies_v1_v2_hourly_and_delete_in_use(sandbox, arm):
     retention["weeklySchedule"] = {"daysOfTheWeek": ["Sunday"], "retentionTimes": ["2018-01-24T02:00:00Z"],
                                    "retentionDuration": {"count": 12, "durationType": "Weeks"}}
     del retention["dailySchedule"]
+    # Weekly schedules keep instant restore snapshots exactly 5 days (Azure refuses any other value, or none).
+    for instant in (None, 2):
+        if instant is not None:
+            weekly["properties"]["instantRpRetentionRangeInDays"] = instant
+        status, _unused, body = arm.send("PUT", f"{VAULT}/backupPolicies/weekly", weekly, api_version=API)
+        assert (status, body["error"]["code"]) == (400, "BMSUserErrorInvalidPolicyInput"), body
+        assert "instantRpRetentionRangeInDays" in body["error"]["message"] and "5" in body["error"]["message"]
+    weekly["properties"]["instantRpRetentionRangeInDays"] = 5
     _policy(arm, "weekly", weekly)
+    v2_weekly = V2()
+    v2_weekly["properties"]["schedulePolicy"] = {
+        "schedulePolicyType": "SimpleSchedulePolicyV2", "scheduleRunFrequency": "Weekly",
+        "weeklySchedule": {"scheduleRunDays": ["Sunday"], "scheduleRunTimes": ["2021-12-17T08:00:00Z"]}}
+    del v2_weekly["properties"]["retentionPolicy"]["dailySchedule"]
+    assert v2_weekly["properties"]["instantRpRetentionRangeInDays"] == 30
+    status, _unused, body = arm.send("PUT", f"{VAULT}/backupPolicies/v2weekly", v2_weekly, api_version=API)
+    assert (status, body["error"]["code"]) == (400, "BMSUserErrorInvalidPolicyInput"), body
+    v2_weekly["properties"]["instantRpRetentionRangeInDays"] = 5
+    _policy(arm, "v2weekly", v2_weekly)
+    assert arm.send("DELETE", f"{VAULT}/backupPolicies/v2weekly", api_version=API)[0] == 200
     listed = arm.send("GET", f"{VAULT}/backupPolicies", api_version=API)[2]["value"]
     assert sorted(p["name"] for p in listed) == ["hourly", "p1", "v2", "weekly"]
     assert arm.send("GET", f"{VAULT}/backupPolicies/v2", api_version=API)[2]["properties"]["timeZone"] \
