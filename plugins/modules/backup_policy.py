@@ -34,7 +34,7 @@ options:
       - Azure refuses to delete a policy that still protects items. The module reads the policy's
         C(protectedItemsCount) first and fails naming that number, without sending the delete; Azure's own refusal
         (C(BMSUserErrorPolicyInUse)) is reported the same way.
-      - A policy read without a readable C(protectedItemsCount) (missing or not a number) is not deleted: the
+      - A policy read without a readable C(protectedItemsCount) (missing or not a number) is not deleted; the
         module fails with C(UnreadableAnswer) instead of taking it for 0.
     type: str
     choices: [present, absent]
@@ -93,7 +93,7 @@ options:
       - Days the instant-restore snapshots are kept, 1 to 5 for a V(standard) policy and 1 to 30 for an V(enhanced)
         one.
       - V(2) when a policy is created without it, V(5) when the policy created has a V(weekly) schedule.
-      - A V(weekly) schedule (standard or enhanced) takes only V(5): Azure keeps the snapshots of weekly backups
+      - A V(weekly) schedule (standard or enhanced) takes only V(5), as Azure keeps the snapshots of weekly backups
         exactly 5 days and refuses any other value (C(BMSUserErrorInvalidPolicyInput)). Another value given with a
         weekly schedule fails before any request.
       - Switching an existing policy to a V(weekly) schedule needs O(instant_restore_days=5) unless the policy
