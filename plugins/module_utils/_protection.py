@@ -42,26 +42,47 @@ ARGSPEC = dict(
 # ---- input ------------------------------------------------------------------------------------------------
 
 def check_policy_name(name, where):
-    if not isinstance(name, str) or not _POLICY_NAME.match(name):
+    if not isinstance(name, str) or not _POLICY_NAME.fullmatch(name):
         raise AzbError("%s must be a backup policy name (1-150 letters, digits, '_', '.' or '-', starting with a "
                        "letter or digit); got %r." % (where, name))
     return name
 
 
+def _no_line_breaks(params, vms):
+    """Names with a line break or other whitespace (a regular expression's ``$`` matches before a final newline)."""
+    for where, value in [("vault_name", params.get("vault_name")),
+                         ("vault_resource_group", params.get("vault_resource_group"))] + [
+            ("%s.%s" % (vm["where"], key), vm[key]) for vm in vms for key in ("name", "resource_group")]:
+        if value is not None and re.search(r"\s", str(value)):
+            raise AzbError("%s must not contain whitespace or line breaks; got %r." % (where, value))
+
+
+def validate_vault(params):
+    _backup.validate_vault(params)
+    _no_line_breaks(params, [])
+
+
+def vm_list(params, subscription_id, **kwargs):
+    out = _backup.vm_targets(params["vms"], subscription_id, option="vms", **kwargs)
+    for index, vm in enumerate(out):
+        vm["where"] = "vms[%d]" % index
+    _no_line_breaks(params, out)
+    return out
+
+
 def targets(params, subscription_id):
     """The VMs of a vm_protection task, every option checked before any request."""
-    _backup.validate_vault(params)
+    validate_vault(params)
     if not 1 <= params["max_concurrency"] <= MAX_CONCURRENCY:
-        raise AzbError("max_concurrency must be between 1 and %d; got %d." % (MAX_CONCURRENCY,
-                                                                            params["max_concurrency"]))
+        raise AzbError("max_concurrency must be between 1 and %d; got %d."
+                       % (MAX_CONCURRENCY, params["max_concurrency"]))
     if not params.get("vms"):
         raise AzbError("vms must list at least one VM (a VM resource id, or a dict with name and resource_group).")
     if params.get("policy") is not None:
         check_policy_name(params["policy"], "policy")
-    out = _backup.vm_targets(params["vms"], subscription_id, option="vms", extra_keys=("policy",))
+    out = vm_list(params, subscription_id, extra_keys=("policy",))
     missing = []
     for index, vm in enumerate(out):
-        vm["where"] = "vms[%d]" % index
         if vm.get("policy") is not None:
             vm["policy"] = check_policy_name(vm["policy"], "vms[%d].policy" % index)
         else:
@@ -273,8 +294,8 @@ class Task(object):
                  "sourceResourceId": (_props(item).get("sourceResourceId") if item else None) or vm.get("source")
                  or vm["id"]}
         if action == "protect":
-            props["policyId"] = self.policies.get(vm["policy"].lower()) or _backup.policy_id(self.vault_id,
-                                                                                              vm["policy"])
+            props["policyId"] = (self.policies.get(vm["policy"].lower())
+                                 or _backup.policy_id(self.vault_id, vm["policy"]))
         elif action == "stop":
             props.update(protectionState="ProtectionStopped", policyId="")
         elif action == "undelete":

@@ -12,7 +12,7 @@ version_added: 1.1.0
 description:
   - Brings the Azure Backup protection of many virtual machines in one Recovery Services vault to O(state) in one
     task. Every option of every VM is checked before the first request.
-  - B(protected) - the VM is protected by the vault with its policy (O(vms[].policy), else O(policy)). A VM
+  - B(protected) - the VM is protected by the vault with its policy (the C(policy) of its entry in O(vms), else O(policy)). A VM
     protected with another policy is switched to it, a VM whose protection was stopped is resumed, and a VM whose
     backup item is soft-deleted is undeleted and then protected again.
   - B(stopped) - the protection stops and the backup data is kept (Azure's "stop backup and retain data"). A

@@ -13,7 +13,7 @@ description:
   - Lists the Azure VM backup items of a Recovery Services vault with one request (one per page of 50 items or
     more, as Azure pages the list), soft-deleted items included.
   - With O(vms), returns one entry per VM given, in the same order; a VM without a backup item in the vault appears
-    with RV(items[].protection_state=NotProtected). Without O(vms), returns every VM item of the vault.
+    with RV(vms[].protection_state=NotProtected). Without O(vms), returns every VM item of the vault.
 author:
   - azbackup.vmprep developers (@azbackup)
 options:
@@ -41,7 +41,7 @@ EXAMPLES = r"""
 
 - name: VMs whose last backup did not complete
   ansible.builtin.debug:
-    msg: "{{ protection.items | rejectattr('last_backup_status', 'equalto', 'Completed') | map(attribute='name') | list }}"
+    msg: "{{ protection.vms | rejectattr('last_backup_status', 'equalto', 'Completed') | map(attribute='name') | list }}"
 
 - name: Every VM item of the vault
   azbackup.vmprep.vm_protection_info:
@@ -51,7 +51,7 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-items:
+vms:
   description: One entry per VM of O(vms) in that order, else one per VM item of the vault.
   returned: always
   type: list
@@ -118,17 +118,17 @@ from ansible_collections.azbackup.vmprep.plugins.module_utils._module import Azu
 
 def main_logic(module):
     params = module.params
-    _backup.validate_vault(params)
+    _protection.validate_vault(params)
     wanted = None
     if params.get("vms") is not None:
-        wanted = _backup.vm_targets(params["vms"], lambda: module.settings.subscription_id)
+        wanted = _protection.vm_list(params, lambda: module.settings.subscription_id)
     items = _backup.protected_items(_backup.client(module.clients), params["vault_resource_group"],
                                     params["vault_name"])
     if wanted is None:
         out = [_protection.info_entry(None, item) for _key, item in sorted(items.items())]
     else:
         out = [_protection.info_entry(vm["id"], items.get(vm["key"])) for vm in wanted]
-    module.exit(changed=False, items=out)
+    module.exit(changed=False, vms=out)
 
 
 def main():

@@ -85,7 +85,7 @@ def calls(sandbox, polls=False):
 def info(run, **args):
     result = run.module("vm_protection_info", dict(VAULT, **args))
     assert not result.get("failed"), result
-    return {i["name"]: i for i in result["items"]}
+    return {i["name"]: i for i in result["vms"]}
 
 
 def protect(run, names, check=False, diff=False, **args):
@@ -238,8 +238,8 @@ def test_vm_in_another_region_is_not_protectable(run, sandbox):
     sandbox.control.load_fixtures({"resource_groups": [{"name": "rg-north", "location": "northeurope"}]})
     sandbox.control.load_fixtures({"virtual_machines": [{"resource_group": "rg-north", "name": "vmn"}]})
     sandbox.control.clear_requests()
-    result = run.module("vm_protection", dict(VAULT, policy="p1", vms=[{"name": "vmn", "resource_group": "rg-north"},
-                                                                        {"name": "vm1", "resource_group": "rg-app"}]))
+    targets = [{"name": "vmn", "resource_group": "rg-north"}, {"name": "vm1", "resource_group": "rg-app"}]
+    result = run.module("vm_protection", dict(VAULT, policy="p1", vms=targets))
     assert result.get("failed") is True, result
     bad, good = result["vms"]
     assert bad["failed"] is True and "not protectable" in bad["msg"] and "westeurope" in bad["msg"]
@@ -296,9 +296,8 @@ def test_check_mode_sends_no_write_and_predicts(run, sandbox):
 def test_missing_policy_fails_before_any_write_naming_it(run, sandbox):
     sandbox.control.clear_faults()
     setup(sandbox, vms=2, discovered=True)
-    result = run.module("vm_protection", dict(VAULT, policy="p1", vms=[{"name": "vm1", "resource_group": "rg-app"},
-                                                                        {"name": "vm2", "resource_group": "rg-app",
-                                                                         "policy": "nope"}]))
+    targets = vms("vm1") + vms("vm2", policy="nope")
+    result = run.module("vm_protection", dict(VAULT, policy="p1", vms=targets))
     assert result.get("failed") is True and "'nope'" in result["msg"] and "vms[1]" in result["msg"], result
     assert [c for c in calls(sandbox, polls=True) if c[0] != "GET"] == []
 
@@ -338,8 +337,8 @@ def test_info_module_every_item_and_states(run, sandbox):
     assert every["vm3"]["soft_deleted"] is True
     assert every["vm1"]["id"] == vm_id(sandbox, "vm1") and every["vm1"]["resource_group"] == "rg-app"
     asked = run.module("vm_protection_info", dict(VAULT, vms=vms("vm4", "vm1")))
-    assert [i["name"] for i in asked["items"]] == ["vm4", "vm1"]
-    assert asked["items"][0]["protection_state"] == "NotProtected" and asked["items"][0]["soft_deleted"] is False
+    assert [i["name"] for i in asked["vms"]] == ["vm4", "vm1"]
+    assert asked["vms"][0]["protection_state"] == "NotProtected" and asked["vms"][0]["soft_deleted"] is False
     bad = run.module("vm_protection_info", dict(VAULT, vms=["nope"]))
     assert bad.get("failed") is True and "vms[0]" in bad["msg"]
 
