@@ -391,3 +391,36 @@ def test_many_vms_converge_under_faults(run, sandbox, profile):
     again = run.module("vm_protection", dict(args, vms=vms(*names[6:])))
     assert again["changed"] is False, again
     assert calls(sandbox, polls=True) == [("GET", "items")]
+
+
+def test_a_vault_that_does_not_exist_fails_naming_it(run, sandbox):
+    setup(sandbox)
+    for name in ("vm_protection", "vm_protection_info"):
+        sandbox.control.clear_requests()
+        args = {"vault_name": "rsv-missing", "vault_resource_group": "rg1", "vms": vms("vm1")}
+        result = run.module(name, dict(args, policy="p1") if name == "vm_protection" else args)
+        assert result.get("failed") is True and "rsv-missing" in result["msg"], result
+        assert "Traceback" not in json.dumps(result)
+        assert [c for c in calls(sandbox, polls=True) if c[0] != "GET"] == []
+
+
+@pytest.mark.parametrize("how", ["drop", 500])
+def test_a_lost_answer_that_landed_is_a_change_and_not_sent_again(run, sandbox, how):
+    """Every write's answer is lost after Azure applied it: the VM's item is read again (one GET), found as wanted,
+    and the task reports the change - the write is not sent a second time."""
+    sandbox.control.clear_faults()
+    setup(sandbox, discovered=True)
+    sandbox.control.set_faults(lost_answer_rate=1.0, lost_answer_kinds=[how])
+    result = protect(run, ["vm1"], policy="p1")
+    assert not result.get("failed") and result["changed"] is True, result
+    assert result["vms"][0]["state"] == "protected" and result["vms"][0]["policy"] == "p1"
+    log = [(e["method"], e.get("fault")) for e in sandbox.control.requests() if e.get("kind") == "arm"
+           and "/protectedItems/" in e["path"] and "/operations" not in e["path"]]
+    assert log == [("PUT", "lost-%s" % how if how != "drop" else "lost-drop"), ("GET", None)], log
+    sandbox.control.clear_requests()
+    gone = run.module("vm_protection", dict(VAULT, vms=vms("vm1"), state="absent"))
+    assert not gone.get("failed") and gone["changed"] is True and gone["vms"][0]["state"] == "soft_deleted", gone
+    log = [e["method"] for e in sandbox.control.requests() if e.get("kind") == "arm" and "/protectedItems/" in e["path"]]
+    assert log == ["DELETE", "GET"], log
+    sandbox.control.clear_faults()
+    assert info(run, vms=vms("vm1"))["vm1"]["soft_deleted"] is True
