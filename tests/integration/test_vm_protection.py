@@ -218,7 +218,13 @@ def test_vm_of_another_vault_fails_naming_it_others_protected(run, sandbox):
     other = run.module("vm_protection", {"vault_name": "rsv2", "vault_resource_group": "rg1", "policy": "other",
                                          "vms": vms("vm2")})
     assert other["changed"] is True, other
+    sandbox.control.clear_requests()
     result = protect(run, ["vm1", "vm2", "vm3"], policy="p1")
+    made = calls(sandbox)
+    # The other vault's id comes from Azure's backupStatus of the VM, asked in the vault's region (one vault GET).
+    assert made.count(("POST", "status")) == 1 and made.count(("GET", "vault")) == 1, made
+    status = [e for e in arm_requests(sandbox) if e["path"].endswith("/backupStatus")][0]
+    assert "/locations/westeurope/" in status["path"]
     assert result.get("failed") is True, result
     by_name = {e["name"]: e for e in result["vms"]}
     assert by_name["vm1"]["state"] == "protected" and by_name["vm3"]["state"] == "protected"

@@ -106,3 +106,26 @@ def test_other_vault_in_message():
     other = VAULT.replace("rsv1", "rsv2")
     assert _protection._vault_in("Virtual machine 'vm1' is already protected by vault '%s'." % other) == other
     assert _protection._vault_in("no vault here") is None
+
+
+class _Stub(_protection.Task):
+    """A Task without clients: the vault and the backup status are given."""
+
+    def __init__(self, protector_id):  # pylint: disable=super-init-not-called
+        self.vault_name, self.vault_id = "rsv1", VAULT
+        self._protector = protector_id
+
+    def vault(self):
+        return {"location": "westeurope"}
+
+    def protector(self, vm_id):
+        return self._protector
+
+
+def test_a_vm_azure_does_not_offer_is_named_with_the_vault_that_protects_it():
+    """Azure leaves VMs that another vault protects out of the protectable list: backupStatus names that vault."""
+    other = VAULT.replace("rsv1", "rsv2")
+    _result, error = _Stub(other).not_protectable({"id": VM, "name": "vm1"})
+    assert error.vault_id == other and other in error.msg and error.code.endswith("OtherVault")
+    _result, error = _Stub(None).not_protectable({"id": VM, "name": "vm1"})
+    assert "not protectable" in error.msg and "westeurope" in error.msg and not getattr(error, "vault_id", None)
