@@ -91,7 +91,6 @@ EXAMPLES = r"""
       - name: vm-web-01
         resource_group: rg-app
       - /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-app/providers/Microsoft.Compute/virtualMachines/vm-db-01
-  register: protection
 
 - name: A policy per VM (the database gets the enhanced policy)
   azbackup.vmprep.vm_protection:
@@ -116,7 +115,17 @@ EXAMPLES = r"""
     state: absent
     vms: [{name: vm-old, resource_group: rg-app}]
 
-- name: VMs that failed (another vault protects them, for example)
+- name: Protect a fleet, 32 VMs at a time; go on when some VMs fail (another vault protects them, for example)
+  azbackup.vmprep.vm_protection:
+    vault_name: rsv-backup-westeurope
+    vault_resource_group: rg-backup
+    policy: DailyPolicy
+    vms: "{{ fleet_vm_ids }}"
+    max_concurrency: 32
+  register: protection
+  ignore_errors: true
+
+- name: The VMs that failed, and why
   ansible.builtin.debug:
     msg: "{{ protection.vms | selectattr('failed') | map(attribute='msg') | list }}"
   when: protection is failed
