@@ -320,7 +320,8 @@ class Task(object):
         """The {state, policy} the actions lead to."""
         last = actions[-1]
         if last == "protect":
-            return {"state": "protected", "policy": vm["policy"]}
+            known = self.policies.get(vm["policy"].lower())  # the id Azure gave: its name as Azure spells it
+            return {"state": "protected", "policy": known.rstrip("/").split("/")[-1] if known else vm["policy"]}
         if last in ("stop", "undelete"):
             return {"state": "stopped", "policy": None}
         soft = self.soft_delete()

@@ -430,3 +430,15 @@ def test_a_lost_answer_that_landed_is_a_change_and_not_sent_again(run, sandbox, 
     assert log == ["DELETE", "GET"], log
     sandbox.control.clear_faults()
     assert info(run, vms=vms("vm1"))["vm1"]["soft_deleted"] is True
+
+
+def test_policy_names_compare_without_regard_to_case(run, sandbox):
+    sandbox.control.clear_faults()
+    setup(sandbox, discovered=True)
+    first = protect(run, ["vm1"], policy="P1", diff=True)
+    assert first["changed"] is True and first["vms"][0]["policy"] == "p1", first
+    assert first["diff"]["after"][vm_id(sandbox, "vm1")] == {"state": "protected", "policy": "p1"}
+    sandbox.control.clear_requests()
+    again = protect(run, ["vm1"], policy="p1")
+    assert again["changed"] is False and again["vms"][0]["policy"] == "p1", again
+    assert calls(sandbox, polls=True) == [("GET", "items")]
