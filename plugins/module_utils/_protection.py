@@ -125,7 +125,7 @@ def policy_of(item):
     if props.get("policyName"):
         return str(props["policyName"])
     policy = str(props.get("policyId") or "").rstrip("/")
-    return policy.split("/")[-1] if policy else None
+    return policy.rsplit("/", maxsplit=1)[-1] if policy else None
 
 
 def view(item):
@@ -321,7 +321,7 @@ class Task(object):
         last = actions[-1]
         if last == "protect":
             known = self.policies.get(vm["policy"].lower())  # the id Azure gave: its name as Azure spells it
-            return {"state": "protected", "policy": known.rstrip("/").split("/")[-1] if known else vm["policy"]}
+            return {"state": "protected", "policy": known.rstrip("/").rsplit("/", maxsplit=1)[-1] if known else vm["policy"]}
         if last in ("stop", "undelete"):
             return {"state": "stopped", "policy": None}
         soft = self.soft_delete()
