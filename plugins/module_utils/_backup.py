@@ -36,7 +36,7 @@ def client(clients):
 
 def parse_vm_id(vm_id):
     """(subscription, resource group, name) of a VM resource id; AzbError when it is not one."""
-    match = VM_ID.match(vm_id or "")
+    match = VM_ID.fullmatch(vm_id or "")
     if not match:
         raise AzbError("'%s' is not the resource id of a virtual machine "
                        "(/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Compute/virtualMachines/"
@@ -281,10 +281,10 @@ _GROUP_NAME = re.compile(r"^[-\w._()]{1,90}$", re.UNICODE)
 
 def validate_vault(params):
     """The vault options, checked before any request."""
-    if not re.match(r"^[A-Za-z][A-Za-z0-9-]{1,49}$", params.get("vault_name") or ""):
+    if not re.fullmatch(r"^[A-Za-z][A-Za-z0-9-]{1,49}$", params.get("vault_name") or ""):
         raise AzbError("vault_name must be 2-50 letters, digits or hyphens, starting with a letter; got %r."
                        % params.get("vault_name"))
-    if not _GROUP_NAME.match(params.get("vault_resource_group") or "") or params["vault_resource_group"].endswith("."):
+    if not _GROUP_NAME.fullmatch(params.get("vault_resource_group") or "") or params["vault_resource_group"].endswith("."):
         raise AzbError("vault_resource_group must be 1-90 letters, digits, '_', '-', '.', '(' or ')', not ending in "
                        "'.'; got %r." % params.get("vault_resource_group"))
 
@@ -321,10 +321,10 @@ def vm_targets(vms, subscription_id, option="vms", extra_keys=()):
             if not name or not group:
                 raise AzbError("%s needs id, or name and resource_group." % where)
             name, group = str(name), str(group)
-            if not _VM_NAME.match(name):
+            if not _VM_NAME.fullmatch(name):
                 raise AzbError("%s.name %r is not a virtual machine name (1-64 letters, digits, '_', '.', '-')."
                                % (where, name))
-            if not _GROUP_NAME.match(group):
+            if not _GROUP_NAME.fullmatch(group):
                 raise AzbError("%s.resource_group %r is not a resource group name." % (where, group))
             sub = entry.get("subscription_id") or (subscription_id() if callable(subscription_id)
                                                    else subscription_id)

@@ -47,6 +47,9 @@ def test_vm_targets_forms_and_defaults():
     ([{"name": "vm1", "resource_group": "rg/x"}], r"vms\[0\].resource_group 'rg/x' is not a resource group name"),
     ([{"name": "vm1", "resource_group": "rg", "colour": "red"}], r"vms\[0\] has unknown keys colour"),
     ([VM, {"name": "VM1", "resource_group": "RG-APP"}], r"vms\[1\] names the same VM as vms\[0\]"),
+    ([VM + "\n"], r"vms\[0\]: .* is not the resource id"),
+    ([{"name": "vm1\n", "resource_group": "rg"}], r"is not a virtual machine name"),
+    ([{"name": "vm1", "resource_group": "rg\n"}], r"is not a resource group name"),
 ])
 def test_vm_targets_refuses_bad_entries_naming_them(vms, message):
     with pytest.raises(AzbError, match=message):
@@ -58,6 +61,8 @@ def test_vm_targets_refuses_bad_entries_naming_them(vms, message):
     ({"vault_name": "v", "vault_resource_group": "rg"}, "vault_name must be"),
     ({"vault_name": "vault", "vault_resource_group": "rg."}, "vault_resource_group must be"),
     ({"vault_name": "vault", "vault_resource_group": None}, "vault_resource_group must be"),
+    ({"vault_name": "vault\n", "vault_resource_group": "rg"}, "vault_name must be"),
+    ({"vault_name": "vault", "vault_resource_group": "rg\n"}, "vault_resource_group must be"),
 ])
 def test_validate_vault(params, message):
     with pytest.raises(AzbError, match=message):
