@@ -37,7 +37,7 @@ def client(clients):
 def parse_vm_id(vm_id):
     """(subscription, resource group, name) of a VM resource id; AzbError when it is not one."""
     match = VM_ID.fullmatch(vm_id or "")
-    if not match:
+    if not match or any(char.isspace() for char in vm_id):
         raise AzbError("'%s' is not the resource id of a virtual machine "
                        "(/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Compute/virtualMachines/"
                        "<name>)." % vm_id)
