@@ -47,7 +47,7 @@ def test_vm_targets_forms_and_defaults():
     ([{"name": "vm1", "resource_group": "rg/x"}], r"vms\[0\].resource_group 'rg/x' is not a resource group name"),
     ([{"name": "vm1", "resource_group": "rg", "colour": "red"}], r"vms\[0\] has unknown keys colour"),
     ([VM, {"name": "VM1", "resource_group": "RG-APP"}], r"vms\[1\] names the same VM as vms\[0\]"),
-    ([VM + "\n"], r"vms\[0\]: .* is not the resource id"),
+    ([VM + "\n"], r"(?s)vms\[0\]: .* is not the resource id"),
     ([{"name": "vm1\n", "resource_group": "rg"}], r"is not a virtual machine name"),
     ([{"name": "vm1", "resource_group": "rg\n"}], r"is not a resource group name"),
 ])

@@ -78,7 +78,7 @@ def test_targets_default_and_own_policy():
     ({"policy": "p1\n"}, "policy must be a backup policy name"),
     ({"vms": [{"name": "vm1", "resource_group": "rg-app", "policy": "x y"}]}, "vms[0].policy"),
     ({"vms": []}, "at least one VM"),
-    ({"vms": [{"name": "vm1\n", "resource_group": "rg-app"}]}, "vms[0].name must not contain whitespace"),
+    ({"vms": [{"name": "vm1\n", "resource_group": "rg-app"}]}, "vms[0].name 'vm1\\n' is not a virtual machine name"),
     ({"vault_name": "rsv1\n"}, "vault_name"),
     ({"max_concurrency": 65}, "max_concurrency"),
 ])
