@@ -60,6 +60,14 @@ options:
     type: list
     elements: str
     default: []
+  pending_policies:
+    description:
+      - Policies that do not exist yet, as C(<vault name>/<policy name>) - in check mode, those the policy task would
+        create. Their VMs stay out of C(vaults[].vms) (no protection task could find the policy) and are marked
+        C(pending).
+    type: list
+    elements: str
+    default: []
 """
 
 EXAMPLES = r"""
@@ -80,7 +88,8 @@ _value:
       description:
         - One per VM, sorted by resource group and name - C(key) (C(<resource group>/<name>) in lower case), C(name),
           C(resource_group), C(id), C(region), C(vault_name), C(vault_resource_group), C(policy), C(verdict),
-          C(protect) (bool), C(skip_reason) and C(reasons) (the checks that did not pass, as C(check - reason)).
+          C(protect) (bool), C(pending) (bool, see O(pending_policies)), C(skip_reason) and C(reasons) (the checks
+          that did not pass, as C(check - reason)).
       type: list
       elements: dict
     vaults:
@@ -164,7 +173,7 @@ def _summary(reports):
 
 def protection_plan(hosts, hostvars, readiness=None, allowed=("pass", "warn"), tag="azbackup-policy",
                     default_policy=None, vault_pattern="rsv-backup-{region}", vault_resource_group=None,
-                    vault_regions=()):
+                    vault_regions=(), pending_policies=()):
     if not vault_resource_group:
         raise AnsibleFilterError("protection_plan: vault_resource_group is required (azbackup_vault_resource_group)")
     if isinstance(allowed, str):
@@ -175,6 +184,7 @@ def protection_plan(hosts, hostvars, readiness=None, allowed=("pass", "warn"), t
         raise AnsibleFilterError("protection_plan: allowed verdicts must be among %s; got %s"
                                  % (", ".join(ORDER), ", ".join(bad)))
     vault_pattern = vault_pattern or "rsv-backup-{region}"
+    pending = {str(p).lower() for p in pending_policies or []}
     report_given = bool(readiness) and bool(readiness.get("vms") is not None)
     by_id, by_rg_name, by_name = _index(readiness if report_given else None)
     seen = set()
@@ -219,7 +229,7 @@ def protection_plan(hosts, hostvars, readiness=None, allowed=("pass", "warn"), t
         vm = {"key": key, "name": name, "resource_group": rg or "", "id": vm_id or "", "region": region,
               "vault_name": vault_pattern.replace("{region}", region) if region else "",
               "vault_resource_group": vault_resource_group, "policy": policy, "verdict": verdict or "unchecked",
-              "protect": False, "skip_reason": "", "reasons": []}
+              "protect": False, "pending": False, "skip_reason": "", "reasons": []}
         if not rg:
             vm["skip_reason"] = "no resource group: not an Azure VM of the inventory or the readiness report"
         elif not region:
@@ -235,13 +245,14 @@ def protection_plan(hosts, hostvars, readiness=None, allowed=("pass", "warn"), t
             vm["skip_reason"] = "no policy: no %s tag and no azbackup_default_policy" % tag
         else:
             vm["protect"] = True
+            vm["pending"] = ("%s/%s" % (vm["vault_name"], policy)).lower() in pending
         vms.append(vm)
     vms.sort(key=lambda v: (v["resource_group"].lower(), v["name"].lower()))
     regions = sorted({_region(r) for r in vault_regions or [] if _region(r)} or {v["region"] for v in vms if v["region"]})
     vaults = []
     for region in regions:
         members = [{"name": v["name"], "resource_group": v["resource_group"], "policy": v["policy"]}
-                   for v in vms if v["protect"] and v["region"] == region]
+                   for v in vms if v["protect"] and not v["pending"] and v["region"] == region]
         vaults.append({"name": vault_pattern.replace("{region}", region), "resource_group": vault_resource_group,
                        "region": region, "vms": members})
     report = {}

@@ -76,7 +76,8 @@ def protection_results(plan, protection=None, backups=None, check_mode=False):
     for vm in (plan or {}).get("vms") or []:
         out[vm["key"]] = {"name": vm["name"], "resource_group": vm["resource_group"],
                           "vault": vm["vault_name"], "policy": vm["policy"] if vm["protect"] else None,
-                          "verdict": vm["verdict"], "state": "not protected" if not vm["protect"] else "planned",
+                          "verdict": vm["verdict"], "state": "not protected" if not vm["protect"] else (
+                              "to protect once its policy exists" if vm.get("pending") else "planned"),
                           "protection_state": "", "changed": False, "failed": False, "msg": "",
                           "skip_reason": vm["skip_reason"], "reasons": vm["reasons"], "first_backup": None}
     failures = []

@@ -189,11 +189,29 @@ def test_check_mode_writes_nothing_and_static_inventory(run, sandbox):
     assert proc.returncode == 0, proc.stdout[-5000:]
     assert writes(sandbox) == []
     assert all(r["changed"] for r in tasks["Ensure the backup policies in each vault"]["results"])
-    protect = tasks["Protect the ready VMs of each vault"]["results"]
-    assert sum(len(r["vms"]) for r in protect) == 4 and all(v["changed"] for r in protect for v in r["vms"])
-    # Nothing is protected yet in check mode, so no first backup is planned.
+    # The policies do not exist yet, so no protection task could find them: their VMs are planned, not sent.
+    protect = tasks["Protect the ready VMs of each vault"]
+    assert protect.get("skipped") or protect.get("results") == [], protect
+    assert tasks["Show the protection summary"]["msg"].startswith("0 of 5 VMs protected, 1 left alone, 0 failed.")
     backups = tasks["First backup of each newly protected VM"]
-    assert backups.get("skipped") or all(r.get("skipped") or r["jobs"] == [] for r in backups.get("results", []))
+    assert backups.get("skipped") or backups.get("results") == [], backups
+
+    # Once the policies exist, check mode predicts the protection of the four ready VMs, still without a write.
+    for vault in ("rsv-backup-westeurope", "rsv-backup-northeurope"):
+        for policy in POLICIES:
+            result = run.module("backup_policy", dict(policy, vault_name=vault, vault_resource_group=VAULT_RG))
+            assert result.get("changed"), result
+    sandbox.control.clear_requests()
+    proc, doc, tasks = playbook(run, "protect.yml", plugin_inventory(run), extra, check=True)
+    assert proc.returncode == 0, proc.stdout[-5000:]
+    assert writes(sandbox) == []
+    assert not any(r["changed"] for r in tasks["Ensure the backup policies in each vault"]["results"])
+    protect = tasks["Protect the ready VMs of each vault"]["results"]
+    assert sorted(v["name"] for r in protect for v in r["vms"]) == ["vm-gold", "vm-neu", "vm-plain", "vm-stopped"]
+    assert all(v["changed"] for r in protect for v in r["vms"])
+    # Nothing is protected yet, so no first backup is planned.
+    backups = tasks["First backup of each newly protected VM"]
+    assert backups.get("skipped") or backups.get("results") == [], backups
 
     hosts = {"vm-gold": {"location": "westeurope"}, "vm-old": {"location": "westeurope"},
              "vm-neu": {"location": "northeurope"}, "not-a-vm": {}}
@@ -243,9 +261,10 @@ def test_main_playbook_step6_uses_the_report_of_step5(run, sandbox):
     assert item_puts(sandbox) == ["vm-gold"]
 
 
-def test_unknown_policy_fails_that_vm_after_the_report(run, sandbox):
-    """A tag naming a policy that is in no vault: vm_protection fails that VM, the others are protected, the report
-    is written, and the play fails at the end naming the VM."""
+def test_unknown_policy_fails_its_vault_after_the_report(run, sandbox):
+    """A tag naming a policy that is in no vault: vm_protection refuses that vault's task before any write (naming
+    the policy and the VM that asked for it), the other vault's VMs are protected, the report is written, and the
+    play fails at the end naming each VM that was not protected."""
     fixtures = estate()
     fixtures["virtual_machines"][1]["tags"] = {"AZBACKUP-POLICY": "platinum"}  # tag names compare without case
     sandbox.control.load_fixtures(fixtures)
@@ -253,9 +272,9 @@ def test_unknown_policy_fails_that_vm_after_the_report(run, sandbox):
     proc, doc, tasks = playbook(run, "protect.yml", plugin_inventory(run), extra)
     assert proc.returncode != 0
     failed = tasks["Fail when a VM could not be protected"]
-    assert failed.get("failed") and "vm-plain" in failed["msg"] and "platinum" in failed["msg"], failed
+    assert failed.get("failed") and "vm-plain" in failed["msg"] and "'platinum' does not exist" in failed["msg"]
     md, html, rows = report(run)
-    assert "protected" in rows["vm-gold"]["protection"] and rows["vm-plain"]["protection"].endswith("failed")
-    assert rows["vm-plain"]["policy"] == "platinum"
-    assert sorted(item_puts(sandbox)) == ["vm-gold", "vm-neu", "vm-stopped"]
-
+    assert "protected" in rows["vm-neu"]["protection"] and rows["vm-plain"]["policy"] == "platinum"
+    for name in ("vm-gold", "vm-plain", "vm-stopped"):
+        assert rows[name]["protection"].endswith("failed") and "platinum" in rows[name]["why"], rows[name]
+    assert item_puts(sandbox) == ["vm-neu"]
