@@ -113,12 +113,12 @@ def protection_results(plan, protection=None, backups=None, check_mode=False):
                 row["first_backup"] = {"status": "Failed", "error_code": "", "triggered": False, "job_id": "",
                                        "duration_seconds": None,
                                        "error_message": str(result.get("msg") or "backup_now returned no result")}
-                failures.append("%s (%s): first backup: %s" % (row["name"], row["resource_group"],
-                                                              row["first_backup"]["error_message"]))
+                failures.append("%s (%s): first backup: %s"
+                                % (row["name"], row["resource_group"], row["first_backup"]["error_message"]))
                 continue
-            row["first_backup"] = {k: answer.get(k) for k in ("status", "error_code", "error_message", "job_id",
-                                                               "duration_seconds", "triggered", "start_time",
-                                                               "end_time")}
+            fields = ("status", "error_code", "error_message", "job_id", "duration_seconds", "triggered",
+                      "start_time", "end_time")
+            row["first_backup"] = {k: answer.get(k) for k in fields}
             if answer.get("failed") and answer.get("msg"):
                 row["first_backup"]["error_message"] = row["first_backup"]["error_message"] or answer.get("msg")
     rows = list(out.values())

@@ -18,8 +18,9 @@ def plugin_host(name, rg="rg-a", region="westeurope", verdict="pass", tags=None,
     return {"azure_name": name, "azure_resource_group": rg, "azure_location": region, "azure_id": vm_id(rg, name),
             "azure_tags": tags or {}, "azure_os_type": "linux", "azure_power_state": "running",
             "azure_agent": {"version": "2.13.1.1"},
-            "azure_readiness": {"result": verdict, "checks": checks or [{"check": "agent", "result": verdict,
-                                                                       "reason": "agent says %s" % verdict}]}}
+            "azure_readiness": {"result": verdict,
+                                "checks": checks or [{"check": "agent", "result": verdict,
+                                                      "reason": "agent says %s" % verdict}]}}
 
 
 def plan(hostvars, **kwargs):
