@@ -93,7 +93,9 @@ _value:
       type: list
       elements: dict
     vaults:
-      description: One per region - C(name), C(resource_group), C(region) and C(vms) (C(name), C(resource_group), C(policy)).
+      description:
+        - One per region - C(name), C(resource_group), C(region), C(vms) (C(name), C(resource_group), C(policy)) and
+          C(targets) (the same VMs without C(policy)).
       type: list
       elements: dict
     skipped:
@@ -254,7 +256,8 @@ def protection_plan(hosts, hostvars, readiness=None, allowed=("pass", "warn"), t
         members = [{"name": v["name"], "resource_group": v["resource_group"], "policy": v["policy"]}
                    for v in vms if v["protect"] and not v["pending"] and v["region"] == region]
         vaults.append({"name": vault_pattern.replace("{region}", region), "resource_group": vault_resource_group,
-                       "region": region, "vms": members})
+                       "region": region, "vms": members,
+                       "targets": [{"name": m["name"], "resource_group": m["resource_group"]} for m in members]})
     report = {}
     if not report_given and host_reports:
         host_reports.sort(key=lambda r: (r["resource_group"].lower(), r["name"].lower()))

@@ -24,6 +24,13 @@ options:
   backups:
     description: The registered result of the M(azbackup.vmprep.backup_now) loop.
     type: raw
+  items:
+    description:
+      - The registered result of the M(azbackup.vmprep.vm_protection_info) loop (one loop item per vault, whose
+        C(targets) are the VMs asked for). With it, C(backup_vaults) holds only VMs that never had a backup
+        (no C(last_backup_status)): a VM whose first backup failed is not triggered again by a re-run, and the report
+        shows its last backup.
+    type: raw
   check_mode:
     description: In check mode, C(backup_vaults) leaves out the VMs that vm_protection would change (not protected yet).
     type: bool
@@ -42,7 +49,8 @@ _value:
     - C(vms) - a dict by VM key (C(<resource group>/<name>) in lower case) of C(name), C(resource_group), C(vault),
       C(policy), C(verdict), C(state) (C(protected), C(not protected), C(failed), ...), C(protection_state)
       (Azure's), C(changed), C(failed), C(msg), C(skip_reason), C(reasons) and C(first_backup) (C(status),
-      C(error_code), C(error_message), C(duration_seconds), C(job_id), C(triggered)) or none.
+      C(error_code), C(error_message), C(duration_seconds), C(job_id), C(triggered)) or none, and C(last_backup)
+      (C(status), C(time) from vm_protection_info) or none.
     - C(summary) - counts C(vms), C(protected), C(skipped), C(failed), C(backup_completed), C(backup_failed),
       C(backup_other); C(failures) - one line per VM that failed.
     - C(backup_vaults) - per vault (C(name), C(resource_group), C(vms)), the VMs that vm_protection left protected,
@@ -70,7 +78,7 @@ def _key(vm):
     return "%s/%s" % (str(vm.get("resource_group") or "").lower(), str(vm.get("name") or "").lower())
 
 
-def protection_results(plan, protection=None, backups=None, check_mode=False):
+def protection_results(plan, protection=None, backups=None, items=None, check_mode=False):
     out = {}
     backup_vaults = []
     for vm in (plan or {}).get("vms") or []:
@@ -79,8 +87,20 @@ def protection_results(plan, protection=None, backups=None, check_mode=False):
                           "verdict": vm["verdict"], "state": "not protected" if not vm["protect"] else (
                               "to protect once its policy exists" if vm.get("pending") else "planned"),
                           "protection_state": "", "changed": False, "failed": False, "msg": "",
-                          "skip_reason": vm["skip_reason"], "reasons": vm["reasons"], "first_backup": None}
+                          "skip_reason": vm["skip_reason"], "reasons": vm["reasons"], "first_backup": None,
+                          "last_backup": None}
     failures = []
+    known = {}  # VM key -> its item as vm_protection_info read it
+    for result in _results(items):
+        sent = (result.get("item") or {}).get("targets") or []
+        got = result.get("items") or []
+        for index, vm in enumerate(sent):
+            if index < len(got) and isinstance(got[index], dict):
+                known[_key(vm)] = got[index]
+                row = out.get(_key(vm))
+                if row is not None and got[index].get("last_backup_status"):
+                    row["last_backup"] = {"status": got[index].get("last_backup_status"),
+                                          "time": got[index].get("last_backup_time")}
     for result in _results(protection):
         ready = []
         item = result.get("item") or {}
@@ -101,7 +121,11 @@ def protection_results(plan, protection=None, backups=None, check_mode=False):
                 if answer.get("failed"):
                     row["state"] = "failed"
                 elif answer.get("state") == "protected" and not (check_mode and answer.get("changed")):
-                    ready.append({"name": sent.get("name"), "resource_group": sent.get("resource_group")})
+                    item = known.get(_key(sent))
+                    never = item is not None and item.get("protection_state") != "NotProtected" and not (
+                        item.get("last_backup_status") or item.get("last_recovery_point"))
+                    if items is None or never:
+                        ready.append({"name": sent.get("name"), "resource_group": sent.get("resource_group")})
             if row["failed"]:
                 failures.append("%s (%s): %s" % (row["name"], row["resource_group"], row["msg"]))
     for result in _results(backups):

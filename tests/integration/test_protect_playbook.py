@@ -177,6 +177,9 @@ def test_protect_with_the_plugin_inventory_then_rerun_unchanged(run, sandbox):
                    for j in r["jobs"])
     md, html, rows = report(run)
     assert "protected" in rows["vm-gold"]["protection"] and rows["vm-old"]["protection"] == "not protected"
+    # The failed first backup is reported from the item (not triggered again); the others as completed earlier.
+    assert rows["vm-stopped"]["backup"].startswith("🔴 Failed (earlier: "), rows["vm-stopped"]
+    assert rows["vm-gold"]["backup"].startswith("🟢 Completed (earlier: "), rows["vm-gold"]
 
 
 def test_check_mode_writes_nothing_and_static_inventory(run, sandbox):

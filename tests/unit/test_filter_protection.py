@@ -117,3 +117,23 @@ def test_results_of_a_task_that_failed_as_a_whole():
     skipped = {"results": [{"item": p["vaults"][0], "skipped": True}]}
     assert protection_results(p, protection=skipped)["vms"]["rg-a/vm-a"]["state"] == "not run"
     assert protection_results(p)["vms"]["rg-a/vm-a"]["state"] == "planned"
+
+
+def test_items_keep_a_failed_first_backup_from_being_retried():
+    hv = {"a": plugin_host("vm-a"), "b": plugin_host("vm-b"), "c": plugin_host("vm-c")}
+    p = plan(hv, default_policy="p")
+    vault = p["vaults"][0]
+    assert vault["targets"] == [{"name": n, "resource_group": "rg-a"} for n in ("vm-a", "vm-b", "vm-c")]
+    protection = {"results": [{"item": vault, "vms": [{"name": n, "state": "protected", "changed": False}
+                                                      for n in ("vm-a", "vm-b", "vm-c")]}]}
+    items = {"results": [{"item": vault, "items": [
+        {"name": "vm-a", "protection_state": "IRPending", "last_backup_status": None},
+        {"name": "vm-b", "protection_state": "IRPending", "last_backup_status": "Failed",
+         "last_backup_time": "2026-11-30T08:00:00Z"},
+        {"name": "vm-c", "protection_state": "Protected", "last_backup_status": "Completed",
+         "last_recovery_point": "2026-11-30T08:00:00Z"}]}]}
+    out = protection_results(p, protection=protection, items=items)
+    assert [v["name"] for v in out["backup_vaults"][0]["vms"]] == ["vm-a"]
+    assert out["vms"]["rg-a/vm-b"]["last_backup"] == {"status": "Failed", "time": "2026-11-30T08:00:00Z"}
+    # No item read for the vault (its info task did not run): nothing is triggered.
+    assert protection_results(p, protection=protection, items={"results": []})["backup_vaults"] == []
