@@ -31,6 +31,12 @@ options:
         (no C(last_backup_status)): a VM whose first backup failed is not triggered again by a re-run, and the report
         shows its last backup.
     type: raw
+  jobs:
+    description:
+      - The registered result of the M(azbackup.vmprep.backup_job_info) loop (one loop item per vault, backup jobs of
+        its VMs). Each VM's most recent backup job becomes its C(backup_job), which the report shows - the same
+        job whether this run started it or an earlier one did, so a re-run renders the same report.
+    type: raw
   check_mode:
     description: In check mode, C(backup_vaults) leaves out the VMs that vm_protection would change (not protected yet).
     type: bool
@@ -50,9 +56,11 @@ _value:
       C(policy), C(verdict), C(state) (C(protected), C(not protected), C(failed), ...), C(protection_state)
       (Azure's), C(changed), C(failed), C(msg), C(skip_reason), C(reasons) and C(first_backup) (C(status),
       C(error_code), C(error_message), C(duration_seconds), C(job_id), C(triggered)) or none, and C(last_backup)
-      (C(status), C(time) from vm_protection_info) or none.
+      (C(status), C(time) from vm_protection_info) or none, and C(backup_job) (the VM's most recent backup job:
+      C(status), C(error_code), C(error_message), C(duration_seconds), C(start_time), C(job_id)) or none.
     - C(summary) - counts C(vms), C(protected), C(skipped), C(failed), C(backup_completed), C(backup_failed),
-      C(backup_other); C(failures) - one line per VM that failed.
+      C(backup_other) (this run's backups), C(jobs_completed), C(jobs_failed), C(jobs_other) (the VMs' most recent
+      backup jobs); C(failures) - one line per VM that failed.
     - C(backup_vaults) - per vault (C(name), C(resource_group), C(vms)), the VMs that vm_protection left protected,
       for M(azbackup.vmprep.backup_now).
   type: dict
@@ -78,7 +86,7 @@ def _key(vm):
     return "%s/%s" % (str(vm.get("resource_group") or "").lower(), str(vm.get("name") or "").lower())
 
 
-def protection_results(plan, protection=None, backups=None, items=None, check_mode=False):
+def protection_results(plan, protection=None, backups=None, items=None, jobs=None, check_mode=False):
     out = {}
     backup_vaults = []
     for vm in (plan or {}).get("vms") or []:
@@ -88,12 +96,12 @@ def protection_results(plan, protection=None, backups=None, items=None, check_mo
                               "to protect once its policy exists" if vm.get("pending") else "planned"),
                           "protection_state": "", "changed": False, "failed": False, "msg": "",
                           "skip_reason": vm["skip_reason"], "reasons": vm["reasons"], "first_backup": None,
-                          "last_backup": None}
+                          "last_backup": None, "backup_job": None}
     failures = []
     known = {}  # VM key -> its item as vm_protection_info read it
     for result in _results(items):
         sent = (result.get("item") or {}).get("targets") or []
-        got = result.get("items") or []
+        got = result.get("vms") or []  # vm_protection_info's list (named vms: in Jinja, x.items is dict.items)
         for index, vm in enumerate(sent):
             if index < len(got) and isinstance(got[index], dict):
                 known[_key(vm)] = got[index]
@@ -145,6 +153,18 @@ def protection_results(plan, protection=None, backups=None, items=None, check_mo
             row["first_backup"] = {k: answer.get(k) for k in fields}
             if answer.get("failed") and answer.get("msg"):
                 row["first_backup"]["error_message"] = row["first_backup"]["error_message"] or answer.get("msg")
+    for result in _results(jobs):
+        for job in result.get("jobs") or []:
+            if not isinstance(job, dict):
+                continue
+            parts = str(job.get("container") or "").split(";")
+            key = ("%s/%s" % (parts[-2], parts[-1])).lower() if len(parts) >= 3 else None
+            row = out.get(key)
+            if row is None:
+                continue
+            if row["backup_job"] is None or str(job.get("start_time") or "") > str(row["backup_job"]["start_time"]):
+                row["backup_job"] = {k: job.get(k) for k in ("status", "error_code", "error_message",
+                                                             "duration_seconds", "start_time", "job_id")}
     rows = list(out.values())
     backups_run = [r["first_backup"] for r in rows if r["first_backup"]]
     summary = {"vms": len(rows),
@@ -155,6 +175,10 @@ def protection_results(plan, protection=None, backups=None, items=None, check_mo
                "backup_failed": sum(1 for b in backups_run if str(b.get("status")).lower() == "failed"),
                }
     summary["backup_other"] = len(backups_run) - summary["backup_completed"] - summary["backup_failed"]
+    last_jobs = [str(r["backup_job"].get("status")) for r in rows if r["backup_job"]]
+    summary["jobs_completed"] = sum(1 for s in last_jobs if s.lower().startswith("completed"))
+    summary["jobs_failed"] = sum(1 for s in last_jobs if s.lower() == "failed")
+    summary["jobs_other"] = len(last_jobs) - summary["jobs_completed"] - summary["jobs_failed"]
     return {"vms": out, "summary": summary, "failures": failures,
             "backup_vaults": [v for v in backup_vaults if v["vms"]]}
 

@@ -126,7 +126,7 @@ def test_items_keep_a_failed_first_backup_from_being_retried():
     assert vault["targets"] == [{"name": n, "resource_group": "rg-a"} for n in ("vm-a", "vm-b", "vm-c")]
     protection = {"results": [{"item": vault, "vms": [{"name": n, "state": "protected", "changed": False}
                                                       for n in ("vm-a", "vm-b", "vm-c")]}]}
-    items = {"results": [{"item": vault, "items": [
+    items = {"results": [{"item": vault, "vms": [
         {"name": "vm-a", "protection_state": "IRPending", "last_backup_status": None},
         {"name": "vm-b", "protection_state": "IRPending", "last_backup_status": "Failed",
          "last_backup_time": "2026-11-30T08:00:00Z"},
@@ -137,3 +137,16 @@ def test_items_keep_a_failed_first_backup_from_being_retried():
     assert out["vms"]["rg-a/vm-b"]["last_backup"] == {"status": "Failed", "time": "2026-11-30T08:00:00Z"}
     # No item read for the vault (its info task did not run): nothing is triggered.
     assert protection_results(p, protection=protection, items={"results": []})["backup_vaults"] == []
+
+
+def test_the_most_recent_backup_job_per_vm():
+    p = plan({"a": plugin_host("vm-a"), "b": plugin_host("vm-b")}, default_policy="p")
+    jobs = {"results": [{"item": p["vaults"][0], "jobs": [
+        {"container": "iaasvmcontainerv2;rg-a;vm-a", "status": "Failed", "error_code": "X", "start_time": "2026-11-29"},
+        {"container": "iaasvmcontainerv2;rg-a;vm-a", "status": "Completed", "start_time": "2026-11-30",
+         "duration_seconds": 61.0},
+        {"container": "iaasvmcontainerv2;rg-other;vm-b", "status": "Failed", "start_time": "2026-11-30"}]}]}
+    out = protection_results(p, jobs=jobs)
+    assert out["vms"]["rg-a/vm-a"]["backup_job"]["status"] == "Completed"
+    assert out["vms"]["rg-a/vm-b"]["backup_job"] is None  # another VM of that name
+    assert (out["summary"]["jobs_completed"], out["summary"]["jobs_failed"]) == (1, 0)
