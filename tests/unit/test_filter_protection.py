@@ -106,7 +106,8 @@ def test_results_join_protection_and_first_backup():
     assert rows["rg-a/vm-b"]["failed"] and out["failures"] == ["vm-b (rg-a): protected by vault X"]
     assert rows["rg-a/vm-c"]["state"] == "not protected"
     assert out["summary"] == {"vms": 3, "protected": 1, "skipped": 1, "failed": 1, "backup_completed": 0,
-                              "backup_failed": 1, "backup_other": 0}
+                              "backup_failed": 1, "backup_other": 0, "jobs_completed": 0, "jobs_failed": 0,
+                              "jobs_other": 0}
 
 
 def test_results_of_a_task_that_failed_as_a_whole():
