@@ -175,6 +175,12 @@ def test_protect_with_the_plugin_inventory_then_rerun_unchanged(run, sandbox):
     assert proc.returncode == 0, proc.stdout[-5000:]
     assert doc["stats"]["localhost"]["changed"] == 0, [n for n, t in tasks.items() if t.get("changed")]
     assert writes(sandbox) == []
+    # Per vault: one GET per policy, the protected-items list of vm_protection and of vm_protection_info, the jobs.
+    inside = sorted((e["method"], e["path"].split("/vaults/", 1)[1].split("/", 1)[1].split("?")[0])
+                    for e in arm_requests(sandbox) if "/vaults/rsv-" in e["path"])
+    assert inside == sorted([("GET", "backupPolicies/gold"), ("GET", "backupPolicies/silver"),
+                             ("GET", "backupProtectedItems"), ("GET", "backupProtectedItems"),
+                             ("GET", "backupJobs")] * 2), inside
     assert not any(j["triggered"] for r in tasks["First backup of each newly protected VM"]["results"]
                    for j in r["jobs"])
     # The failed first backup is not triggered again, and the report (read from the vault's jobs) is the same.
