@@ -28,8 +28,8 @@ options:
     description:
       - The registered result of the M(azbackup.vmprep.vm_protection_info) loop (one loop item per vault, whose
         C(targets) are the VMs asked for). With it, C(backup_vaults) holds only VMs that never had a backup
-        (no C(last_backup_status)): a VM whose first backup failed is not triggered again by a re-run, and the report
-        shows its last backup.
+        (no C(last_backup_status)) - a VM whose first backup failed is not triggered again by a re-run, and the
+        report shows its last backup.
     type: raw
   jobs:
     description:
@@ -56,7 +56,7 @@ _value:
       C(policy), C(verdict), C(state) (C(protected), C(not protected), C(failed), ...), C(protection_state)
       (Azure's), C(changed), C(failed), C(msg), C(skip_reason), C(reasons) and C(first_backup) (C(status),
       C(error_code), C(error_message), C(duration_seconds), C(job_id), C(triggered)) or none, and C(last_backup)
-      (C(status), C(time) from vm_protection_info) or none, and C(backup_job) (the VM's most recent backup job:
+      (C(status), C(time) from vm_protection_info) or none, and C(backup_job) (the VM's most recent backup job -
       C(status), C(error_code), C(error_message), C(duration_seconds), C(start_time), C(job_id)) or none.
     - C(summary) - counts C(vms), C(protected), C(skipped), C(failed), C(backup_completed), C(backup_failed),
       C(backup_other) (this run's backups), C(jobs_completed), C(jobs_failed), C(jobs_other) (the VMs' most recent
