@@ -81,10 +81,10 @@ def estate(sandbox, monkeypatch):
 
 
 # Step 6 answered as a user would in the survey: a policy list in the textarea (JSON), a default policy, a first backup.
-STEP6_ANSWERS = {"azbackup_backup_policies": json.dumps([{"name": "daily", "schedule": {"frequency": "daily",
-                                                                                       "times": ["22:00"]},
-                                                         "retention": {"daily": {"count": 30}}}]),
-                 "azbackup_default_policy": "daily", "azbackup_first_backup": "true"}
+STEP6_POLICIES = [{"name": "daily", "schedule": {"frequency": "daily", "times": ["22:00"]},
+                   "retention": {"daily": {"count": 30}}}]
+STEP6_ANSWERS = {"azbackup_backup_policies": json.dumps(STEP6_POLICIES), "azbackup_default_policy": "daily",
+                 "azbackup_first_backup": "true"}
 
 
 def test_main_playbook_through_ansible_runner(estate, collections_path, tmp_path):
