@@ -33,7 +33,12 @@ CALLS = {
                              "destination_address_prefixes": ["AzureActiveDirectory"],
                              "destination_port_ranges": ["443"]}]},
     "nsg_rule_info": {"resource_group": "rg-secrets", "security_group": "nsg-secrets"},
+    "vm_protection": {"vault_name": "rsv-secrets", "vault_resource_group": "rg-secrets", "state": "absent",
+                      "vms": [{"name": "vm-secrets", "resource_group": "rg-secrets"}]},
+    "vm_protection_info": {"vault_name": "rsv-secrets", "vault_resource_group": "rg-secrets"},
 }
+# The vault of the backup modules (vm_protection, ...).
+BACKUP_VAULT = {"vaults": [{"resource_group": "rg-secrets", "name": "rsv-secrets"}]}
 UNKNOWN_SUBSCRIPTION = "99999999-9999-9999-9999-999999999999"
 NSG = {"network_security_groups": [{"resource_group": "rg-secrets", "name": "nsg-secrets", "location": "westeurope",
                                     "security_rules": []}]}
