@@ -18,7 +18,7 @@ description:
   - With O(only_first=true) (the default) the first backup of a newly protected VM is taken once. A VM that already
     has a recovery point, or that has a backup job in progress, is not triggered again, so a second run reports no
     change. A backup job in progress is followed (and, with O(wait=true), waited for) instead.
-  - Requests: one list of the vault's protected items; with O(only_first=true), one list of the vault's backup jobs
+  - Requests sent are one list of the vault's protected items; with O(only_first=true), one list of the vault's backup jobs
     in progress when a VM has no recovery point yet; per VM triggered, one POST and the reads of its job.
   - The results of all VMs come back in RV(jobs), in the order of O(vms), with the symbolic error code Azure Backup
     gives a failed job (for example C(UserErrorGuestAgentStatusUnavailable) or C(ExtensionSnapshotFailedNoNetwork)),
@@ -89,7 +89,7 @@ notes:
   - Azure reports the error number of a failed job (C(errorDetails[].errorCode), an integer) in RV(jobs[].error_number)
     and its symbolic code (C(errorTitle), also the head of C(extendedInfo.dynamicErrorMessage)) in
     RV(jobs[].error_code).
-  - Check a VM's readiness for backup (agent, outbound path) beforehand with M(azbackup.vmprep.backup_readiness_info):
+  - Check the readiness of VMs for backup (agent, outbound path) beforehand with M(azbackup.vmprep.backup_readiness_info);
     the error codes it predicts are those of the failed jobs here.
 seealso:
   - module: azbackup.vmprep.backup_job_info
