@@ -205,7 +205,8 @@ def wait_job(bclient, vault_rg, vault_name, job_id, deadline, what, sleep=None, 
     view = first
     count = 0
     while view is None or str(view.get("status") or "").lower() in RUNNING:
-        delay = poll_delay(count, view.get("_retry_after") if view else None) if view is not None else 0.0
+        # A job just triggered is read after the first interval too: it has only begun.
+        delay = poll_delay(count, view.get("_retry_after") if view else None)
         if clock() + delay > deadline:
             raise AzbError("the backup job %s of %s is still %s; it goes on in Azure. Follow it with "
                            "azbackup.vmprep.backup_job_info, or raise wait_timeout."
