@@ -147,7 +147,7 @@ def job_view(job):
     if duration is None and _stamp(start) and _stamp(end):
         duration = round((_stamp(end) - _stamp(start)).total_seconds(), 3)
     return {
-        "job_id": job.get("name") or str(job.get("id") or "").split("/")[-1] or None,
+        "job_id": job.get("name") or str(job.get("id") or "").rsplit("/", maxsplit=1)[-1] or None,
         "operation": props.get("operation"),
         "status": props.get("status"),
         "entity": props.get("entityFriendlyName"),

@@ -363,4 +363,3 @@ def main():
 
 if __name__ == "__main__":
     main()
-
