@@ -65,7 +65,9 @@ def _kinds(entries):
             continue
         path = entry["path"].lower()
         method = entry["method"]
-        if entry["kind"] == "lro-poll":
+        if entry["kind"] == "lro-poll" or any(part in path for part in ("/operationsstatus/", "/operationresults/",
+                                                                         "/backupoperations/",
+                                                                         "/backupoperationresults/")):
             key = "operation polls"
         elif path.endswith("/backupprotecteditems"):
             key = "protected items lists"
