@@ -223,3 +223,23 @@ def test_lost_trigger_answer_is_not_sent_twice(sandbox, run, kind):
     # Exactly one backup job exists for the VM.
     jobs = ok(run.module("backup_job_info", dict(VAULT, operation="Backup")))["jobs"]
     assert [j["job_id"] for j in jobs] == [entry["job_id"]]
+
+
+@pytest.mark.parametrize("seed", [15, 1500])
+def test_backups_converge_under_faults_one_job_per_vm(sandbox, run, seed):
+    """Transient 429/500/503 answers and dropped connections on every request, and lost answers of triggers: each VM
+    still gets exactly one backup job, and the task reports each job's end."""
+    names = ["vm1", "vm2", "vm3"]
+    estate(sandbox, [{"name": n} for n in names])
+    protect(sandbox, names)
+    sandbox.control.set_faults(fault_rate=0.25, drop_rate=0.05, fault_statuses=[429, 500, 503], retry_after=0.2,
+                               lost_answer_rate=0.4, lost_answer_methods=["POST"], lro_polls=2, lro_retry_after=0.3,
+                               lro_max_seconds=30, seed=seed)
+    result = ok(run.module("backup_now", args([vm_id(n) for n in names])))
+    assert result["changed"] is True
+    assert [(j["name"], j["triggered"], j["status"]) for j in result["jobs"]] == [(n, True, "Completed") for n in names]
+    assert any(r.get("fault") for r in sandbox.control.requests())
+    sandbox.control.clear_faults()
+    backups = ok(run.module("backup_job_info", dict(VAULT, operation="Backup")))["jobs"]
+    assert sorted(j["name"] for j in backups) == names
+    assert sorted(j["job_id"] for j in backups) == sorted(j["job_id"] for j in result["jobs"])
