@@ -196,29 +196,44 @@ def poll_delay(count, hinted):
     return POLL_SCHEDULE[count] if count < len(POLL_SCHEDULE) else POLL_MAX
 
 
-def wait_job(bclient, vault_rg, vault_name, job_id, deadline, what, sleep=None, clock=None, first=None):
-    """Poll a job until it is no longer InProgress or Cancelling; AzbError OperationTimedOut at the deadline."""
+def wait_jobs(bclient, vault_rg, vault_name, job_ids, since, deadline, sleep=None, clock=None):
+    """Poll many jobs together until none is InProgress or Cancelling, or the deadline comes.
+
+    Each round reads one job with a GET, or several with one list of the vault's backup jobs started since ``since``
+    (all pages), so polling 200 jobs costs a few requests a round, not 200. A job the list does not show is read
+    with a GET. Returns ({job id: final or last view}, [job ids still running at the deadline]).
+    """
     import time
 
     sleep = sleep or time.sleep
     clock = clock or time.monotonic
-    view = first
+    views = {}
+    pending = [j for j in dict.fromkeys(job_ids) if j]
     count = 0
-    while view is None or str(view.get("status") or "").lower() in RUNNING:
+    while pending:
+        hinted = views[pending[0]].get("_retry_after") if len(pending) == 1 and pending[0] in views else None
         # A job just triggered is read after the first interval too: it has only begun.
-        delay = poll_delay(count, view.get("_retry_after") if view else None)
+        delay = poll_delay(count, hinted)
         if clock() + delay > deadline:
-            raise AzbError("the backup job %s of %s is still %s; it goes on in Azure. Follow it with "
-                           "azbackup.vmprep.backup_job_info, or raise wait_timeout."
-                           % (job_id, what, view.get("status") if view else "running"),
-                           code="OperationTimedOut")
+            return views, pending
         sleep(delay)
         count += 1
-        view = _client.Operation(max(1.0, deadline - clock()), "job %s" % job_id, sleep=sleep, clock=clock).run(
-            lambda _op: get_job(bclient, vault_rg, vault_name, job_id))
-        if view is None:
-            raise AzbError("Azure no longer knows the backup job %s of %s." % (job_id, what), code="JobNotFound")
-    return view
+        operation = _client.Operation(max(1.0, deadline - clock()), "the backup jobs of vault '%s'" % vault_name,
+                                      sleep=sleep, clock=clock)
+        found = {}
+        if len(pending) > 1:
+            listed = operation.run(lambda _op: list_jobs(bclient, vault_rg, vault_name,
+                                                         job_filter(operation="Backup", since=since)))
+            found = {v["job_id"]: v for v in listed if v.get("job_id") in pending}
+        for job_id in pending:
+            if job_id not in found:
+                view = operation.run(lambda _op, j=job_id: get_job(bclient, vault_rg, vault_name, j))
+                if view is None:
+                    raise AzbError("Azure no longer knows the backup job %s." % job_id, code="JobNotFound")
+                found[job_id] = view
+        views.update(found)
+        pending = [j for j in pending if str(views[j].get("status") or "").lower() in RUNNING]
+    return views, pending
 
 
 # ---- backup_now -------------------------------------------------------------------------------------------

@@ -19,7 +19,8 @@ description:
     has a recovery point, or that has a backup job in progress, is not triggered again, so a second run reports no
     change. A backup job in progress is followed (and, with O(wait=true), waited for) instead.
   - Requests sent are one list of the vault's protected items; with O(only_first=true), one list of the vault's backup jobs
-    in progress when a VM has no recovery point yet; per VM triggered, one POST and the reads of its job.
+    in progress when a VM has no recovery point yet; per VM triggered, one POST and one poll of its operation; then
+    per polling round one read of the job (one VM) or one list of the vault's backup jobs (several VMs).
   - The results of all VMs come back in RV(jobs), in the order of O(vms), with the symbolic error code Azure Backup
     gives a failed job (for example C(UserErrorGuestAgentStatusUnavailable) or C(ExtensionSnapshotFailedNoNetwork)),
     its message and Azure's recommendations.
@@ -47,7 +48,8 @@ options:
   wait:
     description:
       - V(true) waits until each job has ended (no longer C(InProgress) or C(Cancelling)), polling at the interval
-        Azure asks for, else at growing intervals up to 30 seconds, within O(wait_timeout).
+        Azure asks for, else at growing intervals up to 30 seconds, within O(wait_timeout). The jobs of all VMs are
+        polled together, with one list of the vault's backup jobs per round.
       - V(false) returns once Azure accepted each backup, with the job id and status C(InProgress). Follow the jobs
         with M(azbackup.vmprep.backup_job_info).
     type: bool
@@ -279,25 +281,41 @@ def _remaining(deadline):
     return max(1.0, deadline - time.monotonic())
 
 
-def _run_one(module, clients, bclient, target, entry, action, expiry, deadline):
-    params = module.params
-    group, vault = params["vault_resource_group"], params["vault_name"]
+def _trigger_one(module, clients, bclient, target, entry, expiry, deadline):
     try:
-        if action == "trigger":
-            job_id = _backup_jobs.trigger(clients, bclient, params, target, expiry, _remaining(deadline))
-            entry.update(triggered=True, job_id=job_id, status="InProgress")
-        if not params["wait"]:
-            return entry
-        view = _backup_jobs.wait_job(bclient, group, vault, entry["job_id"], deadline,
-                                     "VM '%s'" % target["name"])
-        _backup_jobs.fill(entry, view)
-        if str(entry["status"] or "").lower() in _backup_jobs.FAILED and params["fail_on_job_failure"]:
-            entry.update(failed=True, msg="the backup job %s of VM '%s' ended %s with %s: %s" % (
-                entry["job_id"], target["name"], entry["status"], entry["error_code"] or "no error code",
-                entry["error_message"] or "no message"))
+        job_id = _backup_jobs.trigger(clients, bclient, module.params, target, expiry, _remaining(deadline))
+        entry.update(triggered=True, job_id=job_id, status="InProgress")
     except Exception as exc:  # pylint: disable=broad-except
         _backup_jobs.failure(entry, exc, module._secrets())  # pylint: disable=protected-access
     return entry
+
+
+def _wait_all(module, bclient, entries, since, deadline):
+    """Every job followed or triggered, polled together until it ends; each VM's outcome in its entry."""
+    params = module.params
+    group, vault = params["vault_resource_group"], params["vault_name"]
+    waiting = [e for e in entries if e["job_id"] and not e["failed"]]
+    starts = [_backup_jobs._stamp(e["start_time"]) for e in waiting]  # pylint: disable=protected-access
+    since = min([since] + [s for s in starts if s is not None])
+    try:
+        views, late = _backup_jobs.wait_jobs(bclient, group, vault, [e["job_id"] for e in waiting], since, deadline)
+    except Exception as exc:  # pylint: disable=broad-except
+        for entry in waiting:
+            _backup_jobs.failure(entry, exc, module._secrets())  # pylint: disable=protected-access
+        return
+    for entry in waiting:
+        if entry["job_id"] in views:
+            _backup_jobs.fill(entry, views[entry["job_id"]])
+        if entry["job_id"] in late:
+            entry.update(failed=True, error_code=entry["error_code"] or "OperationTimedOut",
+                         msg="OperationTimedOut: the backup job %s of VM '%s' is still %s after wait_timeout (%d "
+                             "seconds); it goes on in Azure. Follow it with azbackup.vmprep.backup_job_info, or raise "
+                             "wait_timeout." % (entry["job_id"], entry["name"], entry["status"] or "InProgress",
+                                                params["wait_timeout"]))
+        elif str(entry["status"] or "").lower() in _backup_jobs.FAILED and params["fail_on_job_failure"]:
+            entry.update(failed=True, msg="the backup job %s of VM '%s' ended %s with %s: %s" % (
+                entry["job_id"], entry["name"], entry["status"], entry["error_code"] or "no error code",
+                entry["error_message"] or "no message"))
 
 
 def _diff(plans):
@@ -318,22 +336,26 @@ def main_logic(module):
     deadline = time.monotonic() + params["wait_timeout"]
     clients = module.clients
     bclient = _backup.client(clients)
+    since = _backup_jobs.utcnow()
     plans = _plan(module, bclient, targets, deadline)
     work = [(targets[i], entry, action) for i, (entry, action, _item) in enumerate(plans) if action]
     if module.check_mode:
         for _target, entry, action in work:
             entry["triggered"] = action == "trigger"
     elif work:
-        if len(work) > 1 and params["max_concurrency"] > 1:
+        triggers = [(target, entry) for target, entry, action in work if action == "trigger"]
+        if len(triggers) > 1 and params["max_concurrency"] > 1:
             from concurrent.futures import ThreadPoolExecutor
 
             clients.warm_up()
-            with ThreadPoolExecutor(max_workers=min(params["max_concurrency"], len(work))) as pool:
-                list(pool.map(lambda w: _run_one(module, clients, bclient, w[0], w[1], w[2], expiry, deadline),
-                              work))
+            with ThreadPoolExecutor(max_workers=min(params["max_concurrency"], len(triggers))) as pool:
+                list(pool.map(lambda w: _trigger_one(module, clients, bclient, w[0], w[1], expiry, deadline),
+                              triggers))
         else:
-            for target, entry, action in work:
-                _run_one(module, clients, bclient, target, entry, action, expiry, deadline)
+            for target, entry in triggers:
+                _trigger_one(module, clients, bclient, target, entry, expiry, deadline)
+        if params["wait"]:
+            _wait_all(module, bclient, [entry for _target, entry, _action in work], since, deadline)
     entries = [p[0] for p in plans]
     changed = any(e["triggered"] for e in entries)
     result = {"changed": changed, "jobs": entries}

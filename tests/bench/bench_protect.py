@@ -116,11 +116,11 @@ def section_protect(results, collections_path):
         "first_run_formula": "1 protected items list + refreshContainers POST + its %d polls + 1 protectable items "
                              "list + %d x (PUT + its %d polls)" % (polls, PROTECT_VMS, polls),
         "re_run": 1, "re_run_formula": "1 protected items list",
-        # A trigger answers 202 and its operation names the job after one poll; a job is read at least once to see
-        # its end.
-        "backup_now": 2 + PROTECT_VMS * 3,
+        # A trigger answers 202 and its operation names the job after one poll; the jobs are then read together, at
+        # least one list (of ceil(jobs / page size) pages) to see their ends.
+        "backup_now": 2 + PROTECT_VMS * 2 + 1,
         "backup_now_formula": "1 protected items list + 1 list of backup jobs in progress + %d x (backup POST + its "
-                              "status poll + 1 job read)" % PROTECT_VMS,
+                              "status poll) + 1 list of the jobs once ended" % PROTECT_VMS,
     }
     sb = Sandbox(collections_path)
     try:

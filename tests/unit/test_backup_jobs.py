@@ -55,25 +55,45 @@ def test_job_filter_terms():
                     "startTime eq '2026-11-30 07:05:00 AM' and endTime eq '2026-11-30 07:05:00 AM'")
 
 
-def test_wait_job_polls_at_growing_intervals_until_the_end(monkeypatch):
-    states = iter(["InProgress", "InProgress", "Cancelling", "Cancelled"])
-    monkeypatch.setattr(jobs, "get_job", lambda *a: {"status": next(states), "_retry_after": None})
+def test_wait_jobs_polls_together_at_growing_intervals(monkeypatch):
+    rounds = iter([["InProgress", "InProgress"], ["Completed", "InProgress"], ["Completed", "Failed"]])
+    calls = []
+
+    def listed(_client, _rg, _vault, flt):
+        calls.append(("list", flt))
+        states = next(rounds)
+        return [{"job_id": "j1", "status": states[0]}, {"job_id": "j2", "status": states[1]},
+                {"job_id": "other", "status": "InProgress"}]
+
+    monkeypatch.setattr(jobs, "list_jobs", listed)
+    monkeypatch.setattr(jobs, "get_job", lambda _c, _r, _v, j: calls.append(("get", j)) or
+                        {"job_id": j, "status": "Failed", "_retry_after": None})
     slept, now = [], [0.0]
 
     def sleep(seconds):
         slept.append(seconds)
         now[0] += seconds
 
-    view = jobs.wait_job(None, "rg", "v", "j1", 100.0, "VM 'vm1'", sleep=sleep, clock=lambda: now[0])
-    assert view["status"] == "Cancelled" and slept == [1.0, 2.0, 4.0, 8.0]
-    states = iter(["InProgress"] * 100)
-    now[0] = 0.0
-    with pytest.raises(AzbError, match="still InProgress") as err:
-        jobs.wait_job(None, "rg", "v", "j1", 20.0, "VM 'vm1'", sleep=sleep, clock=lambda: now[0])
-    assert err.value.code == "OperationTimedOut"
-    # Retry-After of the job read is honoured.
-    monkeypatch.setattr(jobs, "get_job", lambda *a: {"status": "Completed", "_retry_after": 7.0})
-    slept.clear()
-    jobs.wait_job(None, "rg", "v", "j1", 100.0, "VM 'vm1'", sleep=sleep, clock=lambda: now[0],
-                  first={"status": "InProgress", "_retry_after": 7.0})
-    assert slept == [7.0]
+    since = datetime.datetime(2026, 11, 30, 8, 0, 0)
+    views, late = jobs.wait_jobs(None, "rg", "v", ["j1", "j2"], since, 100.0, sleep=sleep, clock=lambda: now[0])
+    assert late == [] and views["j1"]["status"] == "Completed" and views["j2"]["status"] == "Failed"
+    # Two lists while both ran, then one GET for the last one.
+    assert [c[0] for c in calls] == ["list", "list", "get"] and slept == [1.0, 2.0, 4.0]
+    assert "startTime eq '2026-11-30 08:00:00 AM'" in calls[0][1]
+
+
+def test_wait_jobs_deadline_and_retry_after(monkeypatch):
+    monkeypatch.setattr(jobs, "get_job", lambda _c, _r, _v, j: {"job_id": j, "status": "InProgress",
+                                                                 "_retry_after": 7.0})
+    slept, now = [], [0.0]
+
+    def sleep(seconds):
+        slept.append(seconds)
+        now[0] += seconds
+
+    views, late = jobs.wait_jobs(None, "rg", "v", ["j1"], None, 20.0, sleep=sleep, clock=lambda: now[0])
+    assert late == ["j1"] and views["j1"]["status"] == "InProgress"
+    assert slept == [1.0, 7.0, 7.0]  # the job read's Retry-After is honoured after the first read
+    monkeypatch.setattr(jobs, "get_job", lambda *_a: None)
+    with pytest.raises(AzbError, match="no longer knows"):
+        jobs.wait_jobs(None, "rg", "v", ["j1"], None, 20.0, sleep=sleep, clock=lambda: 0.0)
