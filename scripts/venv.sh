@@ -64,14 +64,14 @@ if [ $stale = 1 ]; then
     # The lower bounds must install together and import on this Python, or the pass is meaningless.
     "$VENV/bin/python" -m pip check >/dev/null || { "$VENV/bin/python" -m pip check >&2; exit 1; }
     "$VENV/bin/python" - <<'PY' || { echo "venv: the lowest SDKs do not import" >&2; exit 1; }
-import azure.identity, azure.mgmt.core, azure.mgmt.network, azure.mgmt.recoveryservices, azure.mgmt.compute, jmespath  # noqa
+import azure.identity, azure.mgmt.core, azure.mgmt.network, azure.mgmt.recoveryservices, azure.mgmt.recoveryservicesbackup, azure.mgmt.compute, jmespath  # noqa
 PY
   fi
   touch "$stamp"
 fi
 if [ "${LOWEST:-0}" = 1 ]; then
   echo "venv: $VENV $("$VENV/bin/python" --version), $("$VENV/bin/ansible" --version 2>/dev/null | sed -n 1p), lowest SDKs: $("$VENV/bin/python" -m pip list --format=freeze 2>/dev/null |
-    grep -iE '^(azure-(identity|core|mgmt-core|mgmt-network|mgmt-recoveryservices|mgmt-compute)|jmespath|msal)==' | tr '\n' ' ')"
+    grep -iE '^(azure-(identity|core|mgmt-core|mgmt-network|mgmt-recoveryservices|mgmt-recoveryservicesbackup|mgmt-compute)|jmespath|msal)==' | tr '\n' ' ')"
 else
   echo "venv: $("$VENV/bin/python" --version), $("$VENV/bin/ansible" --version 2>/dev/null | sed -n 1p)"
 fi

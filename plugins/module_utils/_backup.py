@@ -104,7 +104,7 @@ def capture(pipeline_response, _deserialized, _headers):
 def send(operations, name, *args, **kwargs):
     """Call the SDK operation ``name`` (for example ``create_or_update``) and return its first Answer.
 
-    Releases differ: azure-mgmt-recoveryservicesbackup 11 has ``begin_create_or_update`` (a poller) where 9 and 10
+    Releases differ: azure-mgmt-recoveryservicesbackup 11 has ``begin_create_or_update`` (a poller) where 9.1 and 10
     have ``create_or_update`` (one request). Both are sent once here, without the SDK's polling, so that
     ``track`` follows the operation the same way for every release the collection allows.
     """

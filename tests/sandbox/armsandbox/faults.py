@@ -43,6 +43,15 @@ DEFAULTS = {
 }
 
 WRITE_METHODS = ("PUT", "PATCH", "DELETE")
+# POST actions that change state, and so can be busy or have their answer lost after they took effect: Azure
+# Backup's refreshContainers and on-demand backup (a lost answer of a trigger leaves a job running).
+MUTATING_POST_SUFFIXES = ("/refreshcontainers", "/backup")
+
+
+def is_write(method, path=""):
+    method = (method or "").upper()
+    return method in WRITE_METHODS or (method == "POST" and (path or "").lower().rstrip("/").endswith(
+        MUTATING_POST_SUFFIXES))
 BUSY_MESSAGE = "Another operation on this or dependent resource is in progress."
 
 _FAULT_ERRORS = {
@@ -108,7 +117,7 @@ class Faults:
             return True
         return kind in ("arm", "lro-poll")
 
-    def decide(self, kind, method=None):
+    def decide(self, kind, method=None, path=""):
         """Return None or the fault for a request of this kind and method.
 
         Before any effect: 'drop', 429, 500, 503, or 'busy' (409 AnotherOperationInProgress, ARM writes only).
@@ -117,7 +126,7 @@ class Faults:
         """
         if not self.applies(kind):
             return None
-        write = kind == "arm" and (method or "").upper() in WRITE_METHODS
+        write = kind == "arm" and is_write(method, path)
         with self._lock:
             s = self.settings
             if kind == "lro-poll" and s["lro_drop_rate"] and self._rng.random() < s["lro_drop_rate"]:

@@ -353,7 +353,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self._send(handle_control(sandbox, req))
             return
 
-        fault = sandbox.faults.decide(kind, self.command)
+        fault = sandbox.faults.decide(kind, self.command, path)
         delay = sandbox.faults.latency(kind)
         if delay:
             time.sleep(delay)

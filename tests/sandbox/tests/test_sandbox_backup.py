@@ -396,3 +396,23 @@ def test_backup_job_runs_on_the_clock(sandbox, arm):
     assert "endTime" not in seen[0] and seen[2]["endTime"]
     assert seen[2]["duration"].startswith("PT") and seen[2]["duration"].endswith("S")
     assert arm.send("GET", _item(), api_version=API)[2]["properties"]["lastBackupStatus"] == "Completed"
+
+
+def test_a_lost_answer_of_a_trigger_leaves_its_job_and_busy_refuses_before_any_effect(sandbox, arm):
+    """POST actions that change state are writes for the fault profiles: a trigger whose answer is lost still
+    started a job (a blind replay would start a second one); a busy answer started none."""
+    _setup(sandbox)
+    _policy(arm)
+    _refresh(arm)
+    _wait(arm, _protect(arm)[1])
+    body = {"properties": {"objectType": "IaasVMBackupRequest"}}
+    sandbox.control.set_faults(lost_answer_rate=1.0, lost_answer_kinds=[500])
+    assert arm.send("POST", f"{_item()}/backup", body, api_version=API)[0] == 500
+    sandbox.control.set_faults(lost_answer_rate=0.0, busy_rate=1.0)
+    status, _headers, out = arm.send("POST", f"{_item()}/backup", body, api_version=API)
+    assert status == 409 and out["error"]["code"] == "AnotherOperationInProgress"
+    status, _headers, out = arm.send("POST", f"{VAULT}/backupFabrics/Azure/refreshContainers", api_version=API)
+    assert status == 409
+    sandbox.control.set_faults(busy_rate=0.0)
+    jobs = arm.send("GET", f"{VAULT}/backupJobs", api_version=API)[2]["value"]
+    assert [j["properties"]["operation"] for j in jobs].count("Backup") == 1
