@@ -213,7 +213,7 @@ def test_job_info_bad_input_fails_before_any_request(sandbox, run, bad, words):
 def test_lost_trigger_answer_is_not_sent_twice(sandbox, run, kind):
     estate(sandbox, [{"name": "vm1"}])
     protect(sandbox, ["vm1"])
-    sandbox.control.set_faults(lost_answer_rate=1.0, lost_answer_kinds=[kind], lost_answer_methods=["POST"],
+    sandbox.control.set_faults(lost_answer_rate=1.0, lost_answer_kinds=[kind],
                                lro_polls=2, lro_retry_after=0.3, lro_max_seconds=30)
     sandbox.control.clear_requests()
     result = ok(run.module("backup_now", args([vm_id("vm1")])))
@@ -236,7 +236,7 @@ def test_backups_converge_under_faults_one_job_per_vm(sandbox, run, seed):
     estate(sandbox, [{"name": n} for n in names])
     protect(sandbox, names)
     sandbox.control.set_faults(fault_rate=0.25, drop_rate=0.05, fault_statuses=[429, 500, 503], retry_after=0.2,
-                               lost_answer_rate=0.4, lost_answer_methods=["POST"], lro_polls=2, lro_retry_after=0.3,
+                               lost_answer_rate=0.4, lro_polls=2, lro_retry_after=0.3,
                                lro_max_seconds=30, seed=seed)
     result = ok(run.module("backup_now", args([vm_id(n) for n in names])))
     assert result["changed"] is True

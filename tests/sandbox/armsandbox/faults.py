@@ -36,8 +36,6 @@ DEFAULTS = {
     "nsg_busy_seconds": 0.0,
     "lost_answer_rate": 0.0,
     "lost_answer_kinds": ["drop", 500],
-    # The methods whose answers may be lost: writes by default; add "POST" for actions such as an on-demand backup.
-    "lost_answer_methods": ["PUT", "PATCH", "DELETE"],
     # Denied scopes: [{"scope": ARM scope, "actions": [fnmatch patterns]}] (see deny.py).
     "deny": [],
 }
@@ -135,17 +133,13 @@ class Faults:
                 return "drop"
             if s["fault_rate"] and self._rng.random() < s["fault_rate"]:
                 return int(self._rng.choice(list(s["fault_statuses"])))
-            lost_ok = kind == "arm" and (method or "").upper() in [str(m).upper() for m in s["lost_answer_methods"]]
             if not write:
-                if lost_ok and s["lost_answer_rate"] and self._rng.random() < s["lost_answer_rate"]:
-                    how = self._rng.choice(list(s["lost_answer_kinds"]))
-                    return "lost-drop" if str(how) == "drop" else "lost-%d" % int(how)
                 return None
             if s["busy_rate"] and self._rng.random() < s["busy_rate"]:
                 return "busy"
             if s["busy_lro_rate"] and self._rng.random() < s["busy_lro_rate"]:
                 return "busy-lro"
-            if lost_ok and s["lost_answer_rate"] and self._rng.random() < s["lost_answer_rate"]:
+            if s["lost_answer_rate"] and self._rng.random() < s["lost_answer_rate"]:
                 how = self._rng.choice(list(s["lost_answer_kinds"]))
                 return "lost-drop" if str(how) == "drop" else "lost-%d" % int(how)
         return None
