@@ -44,10 +44,26 @@ def utcnow():
 
 # ---- options ----------------------------------------------------------------------------------------------
 
+def reject_padding(params, vms_option=True):
+    """Names with leading or trailing whitespace (a final newline included, which ``$`` of _backup's checks lets
+    through) are refused before any request: vault_name, vault_resource_group and every name in vms."""
+    for option in ("vault_name", "vault_resource_group"):
+        value = params.get(option)
+        if isinstance(value, str) and value != value.strip():
+            raise AzbError("%s must not begin or end with whitespace; got %r." % (option, value))
+    for index, entry in enumerate((params.get("vms") or []) if vms_option else []):
+        values = entry.items() if isinstance(entry, dict) else [("", entry)]
+        for key, value in values:
+            if isinstance(value, str) and value != value.strip():
+                raise AzbError("vms[%d]%s must not begin or end with whitespace; got %r."
+                               % (index, "." + key if key else "", value))
+
+
 def validate_now(params, today=None):
     """backup_now's own options, checked before any request; returns the recovery point expiry (UTC, ISO 8601)."""
     if not params.get("vms"):
         raise AzbError("vms must list at least one virtual machine.")
+    reject_padding(params)
     concurrency = params.get("max_concurrency")
     if concurrency is not None and not 1 <= concurrency <= MAX_CONCURRENCY:
         raise AzbError("max_concurrency must be between 1 and %d; got %s." % (MAX_CONCURRENCY, concurrency))

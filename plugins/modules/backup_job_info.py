@@ -177,6 +177,7 @@ def matches(view, filters):
 
 def main_logic(module):
     params = module.params
+    _backup_jobs.reject_padding(params, vms_option=False)
     _backup.validate_vault(params)
     filters = vm_filters(params["vms"])
     hours = params["since_hours"]

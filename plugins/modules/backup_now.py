@@ -330,8 +330,8 @@ def _diff(plans):
 
 def main_logic(module):
     params = module.params
-    _backup.validate_vault(params)
     expiry = _backup_jobs.validate_now(params)
+    _backup.validate_vault(params)
     targets = _backup.vm_targets(params["vms"], lambda: module.settings.subscription_id)
     deadline = time.monotonic() + params["wait_timeout"]
     clients = module.clients

@@ -132,7 +132,8 @@ MODULE_CASES = {
             "/subscriptions/33333333-3333-3333-3333-333333333333/resourceGroups/rg-fuzz/providers/"
             "Microsoft.Compute/virtualMachines/vm-fuzz"]},
         "invalid": [
-            ("vault_name", BAD_VAULT_NAME), ("vault_resource_group", BAD_GROUP), ("wait_timeout", BAD_WAIT_TIMEOUT),
+            ("vault_name", BAD_VAULT_NAME | st.just("rsv1\n")), ("vault_resource_group", BAD_GROUP | st.just("rg\n")),
+            ("wait_timeout", BAD_WAIT_TIMEOUT),
             ("retain_days", st.one_of(st.integers(max_value=0), st.integers(min_value=10000))),
             ("retain_until", st.text(max_size=12).filter(lambda s: not s.strip()[:4].isdigit())
              | st.sampled_from(["2020-01-01", "2027-02-30", "3000-01-01", "27-01-01", "2027-1-1", "2027-01-01T00"])),
@@ -140,6 +141,7 @@ MODULE_CASES = {
             ("vms", st.sampled_from([[], ["vm1"], [{"name": "vm1"}], [{"resource_group": "rg"}], [1], [["x"]],
                                      [{"name": "vm/1", "resource_group": "rg"}], [{"id": "x", "name": "y"}],
                                      [{"name": "vm1", "resource_group": "rg", "policy": "p"}],
+                                     [{"name": "vm1\n", "resource_group": "rg"}], [{"name": "vm1", "resource_group": "rg "}],
                                      ["/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/disks/d"]])),
         ],
         "extra": [st.just({"vault_name": "rsv-fuzz", "vault_resource_group": "rg-fuzz", "retain_days": 3,
@@ -150,7 +152,7 @@ MODULE_CASES = {
     "backup_job_info": {
         "valid": {"vault_name": "rsv-fuzz", "vault_resource_group": "rg-fuzz"},
         "invalid": [
-            ("vault_name", BAD_VAULT_NAME), ("vault_resource_group", BAD_GROUP),
+            ("vault_name", BAD_VAULT_NAME | st.just("rsv1\n")), ("vault_resource_group", BAD_GROUP | st.just("rg\n")),
             ("since_hours", st.one_of(st.integers(max_value=0), st.integers(min_value=4321))),
             ("job_id", st.text(max_size=8).map(lambda s: s + "/x") | st.just("") | st.just("  ")),
             ("vms", st.sampled_from([[""], ["-vm"], ["vm 1"], ["/subscriptions/x/y"], ["a" * 65]])),

@@ -97,3 +97,12 @@ def test_wait_jobs_deadline_and_retry_after(monkeypatch):
     monkeypatch.setattr(jobs, "get_job", lambda *_a: None)
     with pytest.raises(AzbError, match="no longer knows"):
         jobs.wait_jobs(None, "rg", "v", ["j1"], None, 20.0, sleep=sleep, clock=lambda: 0.0)
+
+
+def test_names_with_padding_are_refused():
+    for params, words in (({"vault_name": "rsv1\n"}, "vault_name"), ({"vault_resource_group": " rg"}, "vault_resource_group"),
+                          ({"vms": [{"name": "vm1\n", "resource_group": "rg"}]}, r"vms\[0\].name"),
+                          ({"vms": ["/subscriptions/x\n"]}, r"vms\[0\]")):
+        with pytest.raises(AzbError, match=words):
+            jobs.reject_padding(params)
+    jobs.reject_padding({"vault_name": "rsv1", "vms": [{"name": "vm1", "resource_group": "rg"}, "id"]})
