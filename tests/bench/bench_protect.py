@@ -21,6 +21,8 @@ VAULT_RG = "rg-backup"
 VAULT = "rsv-bench"
 POLICY = "bench-daily"
 CONCURRENCY = 16
+# Paths of Azure Backup's operation status and result URLs (the polls of a long-running operation).
+OPERATION_PARTS = ("/operationsstatus/", "/operationresults/", "/backupoperations/", "/backupoperationresults/")
 
 
 def _policy():
@@ -65,9 +67,7 @@ def _kinds(entries):
             continue
         path = entry["path"].lower()
         method = entry["method"]
-        if entry["kind"] == "lro-poll" or any(part in path for part in ("/operationsstatus/", "/operationresults/",
-                                                                         "/backupoperations/",
-                                                                         "/backupoperationresults/")):
+        if entry["kind"] == "lro-poll" or any(part in path for part in OPERATION_PARTS):
             key = "operation polls"
         elif path.endswith("/backupprotecteditems"):
             key = "protected items lists"

@@ -83,8 +83,8 @@ def test_wait_jobs_polls_together_at_growing_intervals(monkeypatch):
 
 
 def test_wait_jobs_deadline_and_retry_after(monkeypatch):
-    monkeypatch.setattr(jobs, "get_job", lambda _c, _r, _v, j: {"job_id": j, "status": "InProgress",
-                                                                 "_retry_after": 7.0})
+    running = {"status": "InProgress", "_retry_after": 7.0}
+    monkeypatch.setattr(jobs, "get_job", lambda _c, _r, _v, j: dict(running, job_id=j))
     slept, now = [], [0.0]
 
     def sleep(seconds):
