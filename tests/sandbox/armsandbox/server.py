@@ -241,6 +241,9 @@ class Sandbox:
         Azure-AsyncOperation URL), the change is undone at once, and the operation ends Failed. Returns (response,
         injected); nothing is injected when the answer is not a running Azure-AsyncOperation."""
         with self.state.lock:
+            # Operations due now end first: the handler would end them after the snapshot, and the undo would then
+            # take back their changes although they succeeded (a vault's other protected items).
+            self.lro.sweep()
             table, key = self._resource_slot(req.path)
             before = copy.deepcopy(table.get(key)) if table is not None else None
             response = self.handle(req, kind)
