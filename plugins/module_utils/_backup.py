@@ -202,13 +202,35 @@ def job_id_of(status_body):
 
 # ---- reads ------------------------------------------------------------------------------------------------
 
+# 404 codes that mean a parent of the thing asked for is missing, not the thing itself.
+PARENT_MISSING = ("resourcegroupnotfound", "subscriptionnotfound", "invalidsubscriptionid", "parentresourcenotfound")
+
+
+def parent_missing(exc, vault_name):
+    """True when a 404 says the vault (or its group or subscription) is missing rather than what was asked for:
+    "no such item" must not be read from "no such vault"."""
+    from ansible_collections.azbackup.vmprep.plugins.module_utils._client import _error_of
+
+    code, message = _error_of(exc)
+    code, message = code.lower(), message.lower()
+    if code in PARENT_MISSING:
+        return True
+    return code == "resourcenotfound" and "microsoft.recoveryservices/vaults/%s'" % vault_name.lower() in message
+
+
 def get(operations, *args, **kwargs):
-    """One GET through the SDK, as the JSON Azure sent; None on 404."""
+    """One GET through the SDK, as the JSON Azure sent; None on 404 of the thing itself. The first argument of every
+    Azure Backup GET is the vault's name: a 404 that says the vault, its group or its subscription is missing is
+    raised as an error."""
     from azure.core.exceptions import ResourceNotFoundError
 
     try:
         answer = operations.get(*args, cls=capture, **kwargs)
-    except ResourceNotFoundError:
+    except ResourceNotFoundError as exc:
+        if parent_missing(exc, str(args[0]) if args else ""):
+            raise AzbError("vault '%s' in resource group '%s' was not found (%s)."
+                           % (args[0], args[1] if len(args) > 1 else "?", str(exc).split("\n", maxsplit=1)[0]),
+                           status=404, code="ResourceNotFound")
         return None
     if not isinstance(answer.body, dict):
         raise AzbError("Azure answered a read of %s without a JSON object; nothing was planned from it."
@@ -284,8 +306,8 @@ def vm_targets(vms, subscription_id, option="vms", extra_keys=()):
                            % (where, entry))
         unknown = sorted(set(entry) - allowed)
         if unknown:
-            raise AzbError("%s has unknown keys %s; allowed: %s." % (where, ", ".join(unknown),
-                                                                    ", ".join(sorted(allowed))))
+            raise AzbError("%s has unknown keys %s; allowed: %s."
+                           % (where, ", ".join(unknown), ", ".join(sorted(allowed))))
         if entry.get("id"):
             if entry.get("name") or entry.get("resource_group") or entry.get("subscription_id"):
                 raise AzbError("%s gives id together with name, resource_group or subscription_id; give one form."

@@ -22,8 +22,14 @@ FALLBACK_POLL_SECONDS = 2.0
 DEFAULT_RETRIES = 8
 
 # ARM answers that mean "the resource is busy with another change; try again".
+# Azure Backup says it in its own words: BMSUserErrorObjectLocked ("Another operation is in progress on the selected
+# item"), BMSUserErrorConflictingProtectionOperation ("Another configure protection operation is in progress for this
+# item") and DiscoveryInProgress (a refreshContainers already running); Microsoft's troubleshooting pages say to wait
+# and retry, and Azure PowerShell retries the last two.
 BUSY_CODES = frozenset(["anotheroperationinprogress", "retryableerrorduetoanotheroperation",
-                        "operationnotallowedwhileupdating", "conflictingoperationinprogress"])
+                        "operationnotallowedwhileupdating", "conflictingoperationinprogress",
+                        "bmsusererrorobjectlocked", "bmsusererrorconflictingprotectionoperation",
+                        "discoveryinprogress"])
 
 _RETRY_CLASS = None
 

@@ -62,7 +62,41 @@ def in_batch(option, values):
     return values.map(lambda v: [{"name": "ok", "priority": 300}, dict({"name": "r1", "priority": 200}, **{option: v})])
 
 
+BACKUP_VAULT = {"vault_name": "rsv-fuzz", "vault_resource_group": "rg-fuzz"}
+BAD_TIME = st.sampled_from(["2:00", "02:15", "24:00", "noon", "", "02:00:00", "0200"])
 MODULE_CASES = {
+    "backup_policy": {
+        "valid": dict(BACKUP_VAULT, name="pol-fuzz"),
+        "invalid": [
+            ("vault_name", BAD_VAULT_NAME),
+            ("vault_resource_group", BAD_GROUP),
+            ("name", st.sampled_from(["", "a b", "a/b", "-ab", "x" * 151])),
+            ("wait_timeout", BAD_WAIT_TIMEOUT),
+            ("instant_restore_days", st.one_of(st.integers(max_value=0), st.integers(min_value=31))),
+            ("time_zone", st.sampled_from(["Europe/Berlin", "", " ", "UTC;drop"])),
+            ("schedule", BAD_TIME.map(lambda t: {"frequency": "daily", "times": [t]})),
+            ("schedule", st.just({"frequency": "daily", "times": ["02:00", "03:00"]})),
+            ("schedule", st.just({"frequency": "daily", "weekdays": ["Monday"]})),
+            ("schedule", st.text(max_size=8).map(lambda d: {"weekdays": ["x" + d]})),
+            ("schedule", st.integers().filter(lambda n: not 4 <= n <= 24).map(lambda n: {"hourly_window_hours": n})),
+            ("retention", st.integers().filter(lambda n: n != 0 and not 7 <= n <= 9999).map(
+                lambda n: {"daily": {"count": n}})),
+            ("retention", st.sampled_from([{"monthly": {"days": [29]}}, {"monthly": {"days": [1], "weeks": ["First"]}},
+                                           {"yearly": {"months": ["Smarch"]}}, {"weekly": {"weekdays": []}}])),
+        ],
+        "extra": [
+            st.just(dict(BACKUP_VAULT, name="pol-fuzz", policy_type="standard",
+                         schedule={"frequency": "hourly"})),
+            st.just(dict(BACKUP_VAULT, name="pol-fuzz", policy_type="standard", instant_restore_days=6)),
+            st.just(dict(BACKUP_VAULT, name="pol-fuzz", schedule={"frequency": "weekly"},
+                         retention={"daily": {"count": 30}})),
+        ],
+    },
+    "backup_policy_info": {
+        "valid": dict(BACKUP_VAULT),
+        "invalid": [("vault_name", BAD_VAULT_NAME), ("vault_resource_group", BAD_GROUP),
+                    ("name", st.sampled_from(["", "a b", "a/b"]))],
+    },
     "service_tags_info": {
         "valid": {"location": "westeurope"},
         "invalid": [("location", NOT_REGION)],

@@ -16,6 +16,9 @@ RG = {"resource_groups": [{"name": "rg-secrets", "location": "westeurope"}]}
 # A valid call of each module (a change where the module makes one). The failing call after login is the same
 # call in a subscription that does not exist.
 CALLS = {
+    "backup_policy": {"vault_name": "rsv-backup-secrets", "vault_resource_group": "rg-secrets", "name": "pol-secrets",
+                      "state": "absent"},
+    "backup_policy_info": {"vault_name": "rsv-backup-secrets", "vault_resource_group": "rg-secrets"},
     "service_tags_info": {"location": "westeurope"},
     "recovery_vault": {"name": "rsv-secrets", "resource_group": "rg-secrets", "location": "westeurope"},
     "recovery_vault_info": {"resource_group": "rg-secrets"},
@@ -47,6 +50,8 @@ FIXTURES = {"backup_now": JOBS_FIXTURES, "backup_job_info": JOBS_FIXTURES}
 UNKNOWN_SUBSCRIPTION = "99999999-9999-9999-9999-999999999999"
 NSG = {"network_security_groups": [{"resource_group": "rg-secrets", "name": "nsg-secrets", "location": "westeurope",
                                     "security_rules": []}]}
+# The vault the backup modules work in.
+BACKUP_VAULT = {"vaults": [{"resource_group": "rg-secrets", "name": "rsv-backup-secrets", "location": "westeurope"}]}
 
 
 @pytest.mark.parametrize("name", module_names())
@@ -55,6 +60,7 @@ def test_canary_secret_appears_nowhere(name, run, sandbox):
     canary = "CANARY-%s-%s" % (name, uuid.uuid4().hex)
     sandbox.control.load_fixtures(RG)
     sandbox.control.load_fixtures(NSG)
+    sandbox.control.load_fixtures(BACKUP_VAULT)
     if name in FIXTURES:
         sandbox.control.load_fixtures(FIXTURES[name])
     sandbox.control.load_fixtures({"service_principals": [

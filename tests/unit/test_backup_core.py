@@ -259,3 +259,22 @@ def test_protected_items_are_keyed_by_their_vm_and_must_name_it():
     bclient = type("B", (), {"backup_protected_items": Bad})()
     with pytest.raises(AzbError, match="without the VM it protects"):
         _backup.protected_items(bclient, "rg1", "rsv1")
+
+
+def test_get_reads_a_missing_vault_as_an_error_and_a_missing_item_as_none():
+    from azure.core.exceptions import ResourceNotFoundError
+
+    def raising(code, message):
+        def get(*_args, **_kwargs):
+            exc = ResourceNotFoundError(message)
+            exc.error = type("E", (), {"code": code, "message": message})()
+            raise exc
+        return type("Ops", (), {"get": staticmethod(get)})
+
+    assert _backup.get(raising("BMSUserErrorPolicyNotFound", "Policy 'p' was not found."), "rsv1", "rg1", "p") is None
+    missing_vault = ("The Resource 'Microsoft.RecoveryServices/vaults/rsv1' under resource group 'rg1' was not "
+                     "found.")
+    missing_group = "Resource group 'rg1' could not be found."
+    for code, message in (("ResourceNotFound", missing_vault), ("ResourceGroupNotFound", missing_group)):
+        with pytest.raises(AzbError, match="vault 'rsv1' in resource group 'rg1' was not found"):
+            _backup.get(raising(code, message), "rsv1", "rg1", "p")

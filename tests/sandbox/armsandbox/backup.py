@@ -390,8 +390,8 @@ def list_items(sandbox, req, sub, rg, vault):
 def delete_item(sandbox, req, sub, rg, vault, fabric, container, item_name):
     target = _vault(sandbox, sub, rg, vault)
     item = _get_item(target, container, item_name)
-    soft = target["properties"]["securitySettings"]["softDeleteSettings"]["softDeleteState"] in ("Enabled",
-                                                                                                   "AlwaysON")
+    soft_delete = target["properties"]["securitySettings"]["softDeleteSettings"]
+    soft = soft_delete["softDeleteState"] in ("Enabled", "AlwaysON")
     if item["properties"].get("isScheduledForDeferredDelete"):
         raise bad_request("UserErrorBackupItemAlreadySoftDeleted",
                           f"Protected item '{item_name}' is already soft deleted; it is purged when its retention "
@@ -497,7 +497,8 @@ def _subnet_without_outbound(sandbox, vm):
 
 def _duration(start, end):
     """ISO 8601 duration between two iso_now() stamps, e.g. PT0.153207S."""
-    parse = lambda t: datetime.datetime.strptime(t.rstrip("Z"), "%Y-%m-%dT%H:%M:%S.%f")  # noqa: E731
+    def parse(stamp):
+        return datetime.datetime.strptime(stamp.rstrip("Z"), "%Y-%m-%dT%H:%M:%S.%f")
     return f"PT{(parse(end) - parse(start)).total_seconds():.6f}S"
 
 

@@ -46,10 +46,22 @@ WRITE_METHODS = ("PUT", "PATCH", "DELETE")
 MUTATING_POST_SUFFIXES = ("/refreshcontainers", "/backup")
 
 
+BACKUP_BUSY_MESSAGE = ("Another operation is in progress on the selected item. If you have initiated any backup job, "
+                       "wait for its completion and then retry.")
+BACKUP_BUSY_LRO_CODES = ("BMSUserErrorObjectLocked", "BMSUserErrorConflictingProtectionOperation")
+
+
+def is_backup_path(path):
+    lower = (path or "").lower()
+    return "/backupfabrics/" in lower or "/backuppolicies/" in lower
+
+
 def is_write(method, path=""):
     method = (method or "").upper()
     return method in WRITE_METHODS or (method == "POST" and (path or "").lower().rstrip("/").endswith(
         MUTATING_POST_SUFFIXES))
+
+
 BUSY_MESSAGE = "Another operation on this or dependent resource is in progress."
 
 _FAULT_ERRORS = {
@@ -152,18 +164,25 @@ class Faults:
                 return {"Retry-After": str(max(1, math.ceil(float(self.settings["retry_after"]))))}
         return {}
 
-    def busy_error(self, monitor_url=None):
-        """409 AnotherOperationInProgress, as the network resource provider answers a write to a busy resource."""
+    def busy_error(self, monitor_url=None, path=""):
+        """409 AnotherOperationInProgress, as the network resource provider answers a write to a busy resource; for
+        Azure Backup's items, policies and actions, Azure Backup's own 400 BMSUserErrorObjectLocked (the status code
+        is the sandbox's choice: Azure Backup answers its user errors with 400)."""
+        if is_backup_path(path):
+            return ArmError(400, "BMSUserErrorObjectLocked", BACKUP_BUSY_MESSAGE, headers=self.busy_headers())
         message = BUSY_MESSAGE
         if monitor_url:
             message += f" To retrieve status of the operation use uri: {monitor_url}."
         return ArmError(409, "AnotherOperationInProgress", message, headers=self.busy_headers())
 
-    def busy_lro_error(self):
-        """The error object of a long-running operation that ended Failed because the resource was busy."""
+    def busy_lro_error(self, path=""):
+        """The error object of a long-running operation that ended Failed because the resource was busy (Azure
+        Backup's own codes for its items)."""
         with self._lock:
-            code = str(self._rng.choice(list(self.settings["busy_lro_codes"])))
-        return {"code": code, "message": BUSY_MESSAGE + " The operation was not applied; retry it."}
+            codes = BACKUP_BUSY_LRO_CODES if is_backup_path(path) else self.settings["busy_lro_codes"]
+            code = str(self._rng.choice(list(codes)))
+        return {"code": code, "message": (BACKUP_BUSY_MESSAGE if is_backup_path(path) else BUSY_MESSAGE)
+                + " The operation was not applied; retry it."}
 
     def latency(self, kind):
         if kind == "control" or (kind not in ("arm", "lro-poll", "login") and self.settings["apply_to"] != "all"):

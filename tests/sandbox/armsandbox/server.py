@@ -236,7 +236,7 @@ class Sandbox:
             op = self._async_operation(response) if response.status < 300 else None
             if op is None or op.done or key is None:
                 return response, False
-            op.fail_with = self.faults.busy_lro_error()
+            op.fail_with = self.faults.busy_lro_error(req.path)
             table, key = self._resource_slot(req.path)
             current = table.get(key) if table is not None else None
             if before is None:
@@ -381,7 +381,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             response = sandbox.faults.error_for(fault, sub, f"{self.command} {path}", time.strftime("%c"), new_guid()).response()
             entry["fault"] = str(fault)
         elif fault == "busy":
-            response = sandbox.faults.busy_error().response()
+            response = sandbox.faults.busy_error(path=path).response()
             entry["fault"] = "busy"
         elif body_error is not None:
             response = ArmError(400, "InvalidRequestContent",

@@ -190,8 +190,8 @@ def test_protect_switch_stop_delete_soft_delete_and_vault_lock(sandbox, arm):
     _wait(arm, arm.send("DELETE", _item(), api_version=API)[1])
     assert arm.send("GET", f"{VAULT}/backupProtectedItems", api_version=API)[2]["value"] == []
     jobs = arm.send("GET", f"{VAULT}/backupJobs", api_version=API)[2]["value"]
-    assert {j["properties"]["operation"] for j in jobs} >= {"ConfigureBackup", "DisableBackup", "DeleteBackupData",
-                                                           "Undelete"}
+    operations = {j["properties"]["operation"] for j in jobs}
+    assert operations >= {"ConfigureBackup", "DisableBackup", "DeleteBackupData", "Undelete"}
     assert arm.send("DELETE", VAULT, api_version=VAULT_API)[0] == 202
 
 
@@ -345,8 +345,8 @@ def test_busy_final_state_undoes_a_protection(sandbox, arm):
     assert status == 202
     sandbox.control.set_faults(busy_lro_rate=0.0)
     final = _wait(arm, headers)[1]
-    assert final["status"] == "Failed" and final["error"]["code"] in ("AnotherOperationInProgress",
-                                                                     "RetryableErrorDueToAnotherOperation")
+    assert final["status"] == "Failed"
+    assert final["error"]["code"] in ("BMSUserErrorObjectLocked", "BMSUserErrorConflictingProtectionOperation")
     assert arm.send("GET", f"{VAULT}/backupProtectedItems", api_version=API)[2]["value"] == []
     config = arm.send("GET", f"{VAULT}/backupconfig/vaultconfig", api_version=API)[2]
     assert config["properties"]["storageTypeState"] == "Unlocked"
@@ -410,9 +410,9 @@ def test_a_lost_answer_of_a_trigger_leaves_its_job_and_busy_refuses_before_any_e
     assert arm.send("POST", f"{_item()}/backup", body, api_version=API)[0] == 500
     sandbox.control.set_faults(lost_answer_rate=0.0, busy_rate=1.0)
     status, _headers, out = arm.send("POST", f"{_item()}/backup", body, api_version=API)
-    assert status == 409 and out["error"]["code"] == "AnotherOperationInProgress"
+    assert status == 400 and out["error"]["code"] == "BMSUserErrorObjectLocked"  # Azure Backup's own busy answer
     status, _headers, out = arm.send("POST", f"{VAULT}/backupFabrics/Azure/refreshContainers", api_version=API)
-    assert status == 409
+    assert status == 400 and out["error"]["code"] == "BMSUserErrorObjectLocked"
     sandbox.control.set_faults(busy_rate=0.0)
     jobs = arm.send("GET", f"{VAULT}/backupJobs", api_version=API)[2]["value"]
     assert [j["properties"]["operation"] for j in jobs].count("Backup") == 1
