@@ -57,6 +57,19 @@ NSG_TARGET_INVALID = [("resource_group", BAD_GROUP),
                       ("security_group", st.sampled_from(["", "-nsg", "nsg-", "a b", "n" * 81, "nsg/x"]))]
 
 
+BACKUP_VAULT = {"vault_name": "rsv-fuzz", "vault_resource_group": "rg-fuzz"}
+BACKUP_VAULT_INVALID = [("vault_name", BAD_VAULT_NAME | st.just("rsv1\n")),
+                        ("vault_resource_group", BAD_GROUP | st.just("rg\n"))]
+BACKUP_VMS_INVALID = [("vms", st.sampled_from([
+    ["not-an-id"], [{"name": "vm1"}], [{"resource_group": "rg"}], [{"name": "vm 1", "resource_group": "rg"}],
+    [{"name": "vm1\n", "resource_group": "rg"}], [{"name": "vm1", "resource_group": "rg/x"}], [5], [["x"]],
+    [{"name": "vm1", "resource_group": "rg", "colour": "red"}],
+    [{"name": "vm1", "resource_group": "rg"}, {"name": "VM1", "resource_group": "RG"}],
+    ["/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1", {"id": "x", "name": "y"}],
+]))]
+BAD_POLICY = st.sampled_from(["", "a/b", "p 1", "p1\n", "-p", "x" * 151, "p?1"])
+
+
 def in_batch(option, values):
     """A list of two rules: the first valid, the second with one invalid value of `option`."""
     return values.map(lambda v: [{"name": "ok", "priority": 300}, dict({"name": "r1", "priority": 200}, **{option: v})])
@@ -191,6 +204,20 @@ MODULE_CASES = {
             ("job_id", st.text(max_size=8).map(lambda s: s + "/x") | st.just("") | st.just("  ")),
             ("vms", st.sampled_from([[""], ["-vm"], ["vm 1"], ["/subscriptions/x/y"], ["a" * 65]])),
         ],
+    },
+    "vm_protection": {
+        "valid": dict(BACKUP_VAULT, policy="p1", vms=[{"name": "vm1", "resource_group": "rg-app"}]),
+        "invalid": BACKUP_VAULT_INVALID + BACKUP_VMS_INVALID + [
+            ("policy", BAD_POLICY),
+            ("vms", BAD_POLICY.map(lambda p: [{"name": "vm1", "resource_group": "rg-app", "policy": p}])),
+            ("max_concurrency", st.one_of(st.integers(max_value=0), st.integers(min_value=65))),
+            ("wait_timeout", BAD_WAIT_TIMEOUT)],
+        "extra": [st.just(dict(BACKUP_VAULT, vms=[{"name": "vm1", "resource_group": "rg-app"}])),  # no policy
+                  st.just(dict(BACKUP_VAULT, policy="p1", vms=[]))],
+    },
+    "vm_protection_info": {
+        "valid": dict(BACKUP_VAULT),
+        "invalid": BACKUP_VAULT_INVALID + BACKUP_VMS_INVALID,
     },
     "nsg_rule_info": {
         "valid": dict(NSG),

@@ -36,6 +36,9 @@ CALLS = {
     "backup_now": {"vault_name": "rsv-jobs-secrets", "vault_resource_group": "rg-secrets",
                    "vms": [{"name": "vm-secrets", "resource_group": "rg-secrets"}]},
     "backup_job_info": {"vault_name": "rsv-jobs-secrets", "vault_resource_group": "rg-secrets"},
+    "vm_protection": {"vault_name": "rsv-secrets", "vault_resource_group": "rg-secrets", "state": "absent",
+                      "vms": [{"name": "vm-secrets", "resource_group": "rg-secrets"}]},
+    "vm_protection_info": {"vault_name": "rsv-secrets", "vault_resource_group": "rg-secrets"},
 }
 # Modules that need more than the resource group: fixtures loaded before their runs.
 JOBS_FIXTURES = {"virtual_machines": [{"resource_group": "rg-secrets", "name": "vm-secrets"}],
@@ -51,7 +54,8 @@ UNKNOWN_SUBSCRIPTION = "99999999-9999-9999-9999-999999999999"
 NSG = {"network_security_groups": [{"resource_group": "rg-secrets", "name": "nsg-secrets", "location": "westeurope",
                                     "security_rules": []}]}
 # The vault the backup modules work in.
-BACKUP_VAULT = {"vaults": [{"resource_group": "rg-secrets", "name": "rsv-backup-secrets", "location": "westeurope"}]}
+BACKUP_VAULT = {"vaults": [{"resource_group": "rg-secrets", "name": "rsv-backup-secrets", "location": "westeurope"},
+                           {"resource_group": "rg-secrets", "name": "rsv-secrets", "location": "westeurope"}]}
 
 
 @pytest.mark.parametrize("name", module_names())

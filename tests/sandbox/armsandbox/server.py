@@ -38,6 +38,17 @@ PROVIDERS = (resources, network, routing, vaults, compute, asg, identity, tags, 
 MAX_LOG = 200_000
 
 
+def _restore_in_place(current, before):
+    """Make ``current`` equal to ``before`` keeping the identity of every dict that both have at the same key."""
+    for key in [k for k in current if k not in before]:
+        del current[key]
+    for key, value in before.items():
+        if isinstance(value, dict) and isinstance(current.get(key), dict):
+            _restore_in_place(current[key], value)
+        else:
+            current[key] = value
+
+
 class Route:
     def __init__(self, method, pattern, handler, api_versions, body_schema=None):
         self.method = method
@@ -245,9 +256,9 @@ class Sandbox:
             elif current is None:
                 table[key] = before
             else:
-                # In place: operations still running hold references to this dict.
-                current.clear()
-                current.update(before)
+                # In place, nested dicts included: operations still running hold references to this dict and to
+                # dicts inside it (the protected items of a vault), and must go on changing the live state.
+                _restore_in_place(current, before)
             return response, True
 
     @staticmethod
