@@ -174,20 +174,6 @@ MODULE_CASES = {
         + [("rules", st.just([{"name": "twice", "priority": 200}, {"name": "TWICE", "priority": 201}])),
            ("max_attempts", st.integers(max_value=0)), ("wait_timeout", BAD_WAIT_TIMEOUT)] + NSG_TARGET_INVALID,
     },
-    "vm_protection": {
-        "valid": dict(BACKUP_VAULT, policy="p1", vms=[{"name": "vm1", "resource_group": "rg-app"}]),
-        "invalid": BACKUP_VAULT_INVALID + BACKUP_VMS_INVALID + [
-            ("policy", BAD_POLICY),
-            ("vms", BAD_POLICY.map(lambda p: [{"name": "vm1", "resource_group": "rg-app", "policy": p}])),
-            ("max_concurrency", st.one_of(st.integers(max_value=0), st.integers(min_value=65))),
-            ("wait_timeout", BAD_WAIT_TIMEOUT)],
-        "extra": [st.just(dict(BACKUP_VAULT, vms=[{"name": "vm1", "resource_group": "rg-app"}])),  # no policy
-                  st.just(dict(BACKUP_VAULT, policy="p1", vms=[]))],
-    },
-    "vm_protection_info": {
-        "valid": dict(BACKUP_VAULT),
-        "invalid": BACKUP_VAULT_INVALID + BACKUP_VMS_INVALID,
-    },
     "backup_now": {
         "valid": {"vault_name": "rsv-fuzz", "vault_resource_group": "rg-fuzz", "vms": [
             "/subscriptions/33333333-3333-3333-3333-333333333333/resourceGroups/rg-fuzz/providers/"
@@ -218,6 +204,20 @@ MODULE_CASES = {
             ("job_id", st.text(max_size=8).map(lambda s: s + "/x") | st.just("") | st.just("  ")),
             ("vms", st.sampled_from([[""], ["-vm"], ["vm 1"], ["/subscriptions/x/y"], ["a" * 65]])),
         ],
+    },
+    "vm_protection": {
+        "valid": dict(BACKUP_VAULT, policy="p1", vms=[{"name": "vm1", "resource_group": "rg-app"}]),
+        "invalid": BACKUP_VAULT_INVALID + BACKUP_VMS_INVALID + [
+            ("policy", BAD_POLICY),
+            ("vms", BAD_POLICY.map(lambda p: [{"name": "vm1", "resource_group": "rg-app", "policy": p}])),
+            ("max_concurrency", st.one_of(st.integers(max_value=0), st.integers(min_value=65))),
+            ("wait_timeout", BAD_WAIT_TIMEOUT)],
+        "extra": [st.just(dict(BACKUP_VAULT, vms=[{"name": "vm1", "resource_group": "rg-app"}])),  # no policy
+                  st.just(dict(BACKUP_VAULT, policy="p1", vms=[]))],
+    },
+    "vm_protection_info": {
+        "valid": dict(BACKUP_VAULT),
+        "invalid": BACKUP_VAULT_INVALID + BACKUP_VMS_INVALID,
     },
     "nsg_rule_info": {
         "valid": dict(NSG),

@@ -33,15 +33,13 @@ CALLS = {
                              "destination_address_prefixes": ["AzureActiveDirectory"],
                              "destination_port_ranges": ["443"]}]},
     "nsg_rule_info": {"resource_group": "rg-secrets", "security_group": "nsg-secrets"},
-    "vm_protection": {"vault_name": "rsv-secrets", "vault_resource_group": "rg-secrets", "state": "absent",
-                      "vms": [{"name": "vm-secrets", "resource_group": "rg-secrets"}]},
-    "vm_protection_info": {"vault_name": "rsv-secrets", "vault_resource_group": "rg-secrets"},
     "backup_now": {"vault_name": "rsv-jobs-secrets", "vault_resource_group": "rg-secrets",
                    "vms": [{"name": "vm-secrets", "resource_group": "rg-secrets"}]},
     "backup_job_info": {"vault_name": "rsv-jobs-secrets", "vault_resource_group": "rg-secrets"},
+    "vm_protection": {"vault_name": "rsv-secrets", "vault_resource_group": "rg-secrets", "state": "absent",
+                      "vms": [{"name": "vm-secrets", "resource_group": "rg-secrets"}]},
+    "vm_protection_info": {"vault_name": "rsv-secrets", "vault_resource_group": "rg-secrets"},
 }
-# The vault of the backup modules (vm_protection, ...).
-BACKUP_VAULT = {"vaults": [{"resource_group": "rg-secrets", "name": "rsv-secrets"}]}
 # Modules that need more than the resource group: fixtures loaded before their runs.
 JOBS_FIXTURES = {"virtual_machines": [{"resource_group": "rg-secrets", "name": "vm-secrets"}],
                  "backup": [{"resource_group": "rg-secrets", "vault": "rsv-jobs-secrets", "protected_items": [
@@ -56,7 +54,8 @@ UNKNOWN_SUBSCRIPTION = "99999999-9999-9999-9999-999999999999"
 NSG = {"network_security_groups": [{"resource_group": "rg-secrets", "name": "nsg-secrets", "location": "westeurope",
                                     "security_rules": []}]}
 # The vault the backup modules work in.
-BACKUP_VAULT = {"vaults": [{"resource_group": "rg-secrets", "name": "rsv-backup-secrets", "location": "westeurope"}]}
+BACKUP_VAULT = {"vaults": [{"resource_group": "rg-secrets", "name": "rsv-backup-secrets", "location": "westeurope"},
+                           {"resource_group": "rg-secrets", "name": "rsv-secrets", "location": "westeurope"}]}
 
 
 @pytest.mark.parametrize("name", module_names())
