@@ -425,7 +425,9 @@ def test_a_weekly_policy_keeps_instant_restore_snapshots_5_days(run, vault, poli
 def test_time_zone_in_another_case_is_no_change(run, vault):
     assert_ok(run.module("backup_policy", args(**DAILY)))
     vault.control.clear_requests()
-    result = run.module("backup_policy", args(**dict(DAILY, time_zone="w. europe STANDARD time")), diff=True)
+    options = dict(DAILY)
+    options["time_zone"] = "w. europe STANDARD time"
+    result = run.module("backup_policy", args(**options), diff=True)
     assert_ok(result)
     assert result["changed"] is False and result["policy"]["time_zone"] == "W. Europe Standard Time"
     assert result["diff"]["before"] == result["diff"]["after"]
