@@ -6,9 +6,10 @@
 # login.microsoftonline.com). Those two names map to 127.0.0.1 only inside a private mount namespace whose
 # /etc/hosts is a bind-mounted copy; the machine's own /etc/hosts is never changed. Needs root (port 443, unshare).
 #
-#   scripts/bench.sh [--runs N] [--only footprint,imports,tasks,nsg50,prepare,scale,inventory,fleet]
+#   scripts/bench.sh [--runs N] [--only footprint,imports,tasks,nsg50,prepare,scale,inventory,fleet,protect]
 #   BENCH_SECTIONS=inventory,fleet scripts/bench.sh   # only the fleet sections (issue 14): our collection alone, the
 #                                                     # sandbox on a local port; no root, no azure.azcollection venv
+#   BENCH_SECTIONS=protect scripts/bench.sh           # vm_protection and backup_now over 200 VMs (issue 15), no root
 #   .venv/bin/python tests/bench/report.py     # docs/performance.md and docs/performance.png from reports/bench.json
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,7 +19,7 @@ BIN=${VENV:-$ROOT/.venv}/bin
 # The fleet sections (and the readiness scale figures) run our collection alone against a sandbox on a local port.
 only_local=1
 for section in $(echo "${BENCH_SECTIONS:-all}" | tr ',' ' '); do
-  case "$section" in inventory|fleet|scale) ;; *) only_local=0 ;; esac
+  case "$section" in inventory|fleet|scale|protect) ;; *) only_local=0 ;; esac
 done
 if [ "$only_local" = "1" ]; then
   exec "$BIN/python" tests/bench/bench_run.py "$@"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make demo: start the local ARM sandbox (and, when podman works, two local systemd containers as VMs), run
-# playbooks/prepare_backup_environment.yml against them, and say where the readiness report is.
+# playbooks/prepare_backup_environment.yml against them (step 6 protects the ready VMs and backs each up once), and
+# say where the readiness report is.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -122,7 +123,7 @@ read -r -a demo_args <<< "${DEMO_ARGS:-}"  # extra ansible-playbook arguments, s
 "$BIN/ansible-playbook" "${INVENTORY[@]}" "$PLAYBOOK" "${EXTRA[@]}" "${FROM_VMS[@]}" "${demo_args[@]}"
 
 step "Done in $(( $(date +%s) - started )) s"
-echo "Readiness report: $ROOT/reports/readiness.html (and readiness.md)"
+echo "Readiness report: $ROOT/reports/readiness.html (and readiness.md), with each VM's protection and first backup"
 echo "Run it again: every task reports ok, nothing changes."
 echo
 echo "Still running in the background, for fast re-runs:"

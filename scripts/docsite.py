@@ -25,7 +25,7 @@ REPO = "https://github.com/azbackup/vmprep/blob/main/"
 # about the repository's own tests.
 SECTIONS = [
     ("Guides", ["getting-started", "microsoft-steps", "authentication", "vaults", "network-options", "network",
-                "roles", "readiness", "inventory", "awx"]),
+                "roles", "readiness", "protection", "inventory", "awx"]),
     ("Reference", ["troubleshooting", "compatibility"]),
 ]
 PAGES = [p for _title, pages in SECTIONS for p in pages]

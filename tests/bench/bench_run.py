@@ -23,7 +23,7 @@ from bench_common import (  # noqa: E402
     summarize, write_json,
 )
 
-SECTIONS = ("footprint", "imports", "tasks", "nsg50", "prepare", "scale", "inventory", "fleet")
+SECTIONS = ("footprint", "imports", "tasks", "nsg50", "prepare", "scale", "inventory", "fleet", "protect")
 # Sections that compare with azure.azcollection (they need its venv, and the sandbox on 127.0.0.1:443).
 THEIRS_SECTIONS = ("footprint", "imports", "tasks", "nsg50", "prepare")
 
@@ -425,6 +425,10 @@ def main(argv=None):
             bench_fleet.section_inventory(results, collections_path)
         if "fleet" in only:
             bench_fleet.section_fleet(results, collections_path)
+    if "protect" in only:
+        import bench_protect
+
+        bench_protect.section_protect(results, collections_path)
 
     results.pop("_theirs_footprint", None)
     results["machine"]["load_average_end"] = [round(v, 2) for v in os.getloadavg()]
@@ -448,6 +452,11 @@ def main(argv=None):
         import bench_fleet
 
         print(bench_fleet.table(results))
+        print()
+    if results.get("protect"):
+        import bench_protect
+
+        print(bench_protect.table(results))
         print()
     if results["skipped"]:
         print("skipped (module not available yet): %s" % ", ".join(results["skipped"]))

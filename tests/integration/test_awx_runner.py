@@ -80,9 +80,16 @@ def estate(sandbox, monkeypatch):
     return sandbox
 
 
+# Step 6 answered as a user would in the survey: a policy list in the textarea (JSON), a default policy, a first backup.
+STEP6_POLICIES = [{"name": "daily", "schedule": {"frequency": "daily", "times": ["22:00"]},
+                   "retention": {"daily": {"count": 30}}}]
+STEP6_ANSWERS = {"azbackup_backup_policies": json.dumps(STEP6_POLICIES), "azbackup_default_policy": "daily",
+                 "azbackup_first_backup": "true"}
+
+
 def test_main_playbook_through_ansible_runner(estate, collections_path, tmp_path):
     sandbox = estate
-    extravars = dict(survey_answers(), azbackup_report_dir=str(tmp_path / "reports"))
+    extravars = dict(survey_answers(), azbackup_report_dir=str(tmp_path / "reports"), **STEP6_ANSWERS)
     pdd = private_data_dir(tmp_path, sandbox, collections_path, extravars, inventory())
     first = run_job(pdd, "job-1")
     assert first.status == "successful" and first.rc == 0, first.stdout.read()[-4000:]
@@ -92,8 +99,11 @@ def test_main_playbook_through_ansible_runner(estate, collections_path, tmp_path
     # Re-running the job template changes nothing in Azure (the report files are rewritten identically).
     assert second.stats["changed"].get("localhost", 0) == 0, second.stats
     assert os.path.exists(tmp_path / "reports" / "readiness.html")
+    with open(tmp_path / "reports" / "readiness.md", encoding="utf-8") as handle:
+        assert "## Protection" in handle.read()  # step 6 ran: the VMs that are ready are protected, backed up once
     assert_prepared(sandbox)
-    vaults = [r for r in sandbox.control.requests() if "/vaults/" in r["path"] and r["method"] == "PUT"]
+    vaults = [r for r in sandbox.control.requests() if "/vaults/" in r["path"] and r["method"] == "PUT"
+              and "/" not in r["path"].split("/vaults/", 1)[1]]  # the vaults themselves, not step 6's policies, items
     assert len({v["path"].lower() for v in vaults}) == 2  # one vault per region: westeurope and northeurope
     # The secret reached Azure only through the token request (never in job output).
     for event in second.events:

@@ -174,6 +174,37 @@ MODULE_CASES = {
         + [("rules", st.just([{"name": "twice", "priority": 200}, {"name": "TWICE", "priority": 201}])),
            ("max_attempts", st.integers(max_value=0)), ("wait_timeout", BAD_WAIT_TIMEOUT)] + NSG_TARGET_INVALID,
     },
+    "backup_now": {
+        "valid": {"vault_name": "rsv-fuzz", "vault_resource_group": "rg-fuzz", "vms": [
+            "/subscriptions/33333333-3333-3333-3333-333333333333/resourceGroups/rg-fuzz/providers/"
+            "Microsoft.Compute/virtualMachines/vm-fuzz"]},
+        "invalid": [
+            ("vault_name", BAD_VAULT_NAME | st.just("rsv1\n")), ("vault_resource_group", BAD_GROUP | st.just("rg\n")),
+            ("wait_timeout", BAD_WAIT_TIMEOUT),
+            ("retain_days", st.one_of(st.integers(max_value=0), st.integers(min_value=10000))),
+            ("retain_until", st.text(max_size=12).filter(lambda s: not s.strip()[:4].isdigit())
+             | st.sampled_from(["2020-01-01", "2027-02-30", "3000-01-01", "27-01-01", "2027-1-1", "2027-01-01T00"])),
+            ("max_concurrency", st.one_of(st.integers(max_value=0), st.integers(min_value=65))),
+            ("vms", st.sampled_from([[], ["vm1"], [{"name": "vm1"}], [{"resource_group": "rg"}], [1], [["x"]],
+                                     [{"name": "vm/1", "resource_group": "rg"}], [{"id": "x", "name": "y"}],
+                                     [{"name": "vm1", "resource_group": "rg", "policy": "p"}],
+                                     [{"name": "vm1\n", "resource_group": "rg"}], [{"name": "vm1", "resource_group": "rg "}],
+                                     ["/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/disks/d"]])),
+        ],
+        "extra": [st.just({"vault_name": "rsv-fuzz", "vault_resource_group": "rg-fuzz", "retain_days": 3,
+                           "retain_until": "2030-01-01", "vms": [{"name": "vm1", "resource_group": "rg"}]}),
+                  st.just({"vault_name": "rsv-fuzz", "vault_resource_group": "rg-fuzz",
+                           "vms": [{"name": "vm1", "resource_group": "rg"}, {"name": "VM1", "resource_group": "RG"}]})],
+    },
+    "backup_job_info": {
+        "valid": {"vault_name": "rsv-fuzz", "vault_resource_group": "rg-fuzz"},
+        "invalid": [
+            ("vault_name", BAD_VAULT_NAME | st.just("rsv1\n")), ("vault_resource_group", BAD_GROUP | st.just("rg\n")),
+            ("since_hours", st.one_of(st.integers(max_value=0), st.integers(min_value=4321))),
+            ("job_id", st.text(max_size=8).map(lambda s: s + "/x") | st.just("") | st.just("  ")),
+            ("vms", st.sampled_from([[""], ["-vm"], ["vm 1"], ["/subscriptions/x/y"], ["a" * 65]])),
+        ],
+    },
     "vm_protection": {
         "valid": dict(BACKUP_VAULT, policy="p1", vms=[{"name": "vm1", "resource_group": "rg-app"}]),
         "invalid": BACKUP_VAULT_INVALID + BACKUP_VMS_INVALID + [

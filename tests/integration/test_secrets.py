@@ -33,17 +33,29 @@ CALLS = {
                              "destination_address_prefixes": ["AzureActiveDirectory"],
                              "destination_port_ranges": ["443"]}]},
     "nsg_rule_info": {"resource_group": "rg-secrets", "security_group": "nsg-secrets"},
+    "backup_now": {"vault_name": "rsv-jobs-secrets", "vault_resource_group": "rg-secrets",
+                   "vms": [{"name": "vm-secrets", "resource_group": "rg-secrets"}]},
+    "backup_job_info": {"vault_name": "rsv-jobs-secrets", "vault_resource_group": "rg-secrets"},
     "vm_protection": {"vault_name": "rsv-secrets", "vault_resource_group": "rg-secrets", "state": "absent",
                       "vms": [{"name": "vm-secrets", "resource_group": "rg-secrets"}]},
     "vm_protection_info": {"vault_name": "rsv-secrets", "vault_resource_group": "rg-secrets"},
 }
-# The vault of the backup modules (vm_protection, ...).
-BACKUP_VAULT = {"vaults": [{"resource_group": "rg-secrets", "name": "rsv-secrets"}]}
+# Modules that need more than the resource group: fixtures loaded before their runs.
+JOBS_FIXTURES = {"virtual_machines": [{"resource_group": "rg-secrets", "name": "vm-secrets"}],
+                 "backup": [{"resource_group": "rg-secrets", "vault": "rsv-jobs-secrets", "protected_items": [
+                     {"name": "VM;iaasvmcontainerv2;rg-secrets;vm-secrets", "properties": {
+                         "protectedItemType": "Microsoft.Compute/virtualMachines", "protectionState": "Protected",
+                         "containerName": "iaasvmcontainerv2;rg-secrets;vm-secrets", "friendlyName": "vm-secrets",
+                         "lastRecoveryPoint": "2026-11-01T01:00:00Z",
+                         "sourceResourceId": "/subscriptions/33333333-3333-3333-3333-333333333333/resourceGroups/"
+                                             "rg-secrets/providers/Microsoft.Compute/virtualMachines/vm-secrets"}}]}]}
+FIXTURES = {"backup_now": JOBS_FIXTURES, "backup_job_info": JOBS_FIXTURES}
 UNKNOWN_SUBSCRIPTION = "99999999-9999-9999-9999-999999999999"
 NSG = {"network_security_groups": [{"resource_group": "rg-secrets", "name": "nsg-secrets", "location": "westeurope",
                                     "security_rules": []}]}
 # The vault the backup modules work in.
-BACKUP_VAULT = {"vaults": [{"resource_group": "rg-secrets", "name": "rsv-backup-secrets", "location": "westeurope"}]}
+BACKUP_VAULT = {"vaults": [{"resource_group": "rg-secrets", "name": "rsv-backup-secrets", "location": "westeurope"},
+                           {"resource_group": "rg-secrets", "name": "rsv-secrets", "location": "westeurope"}]}
 
 
 @pytest.mark.parametrize("name", module_names())
@@ -53,6 +65,8 @@ def test_canary_secret_appears_nowhere(name, run, sandbox):
     sandbox.control.load_fixtures(RG)
     sandbox.control.load_fixtures(NSG)
     sandbox.control.load_fixtures(BACKUP_VAULT)
+    if name in FIXTURES:
+        sandbox.control.load_fixtures(FIXTURES[name])
     sandbox.control.load_fixtures({"service_principals": [
         {"tenant_id": sandbox.tenant_id, "client_id": CLIENT, "client_secret": canary,
          "subscriptions": [sandbox.subscription_id]}]})

@@ -175,8 +175,35 @@ class Compactor:
         body = self.object_type(schema, file_name)
         if key != def_name:
             body["name"] = def_name
+        if schema.get("discriminator"):
+            subtypes = self.subtypes(file_name, def_name)
+            if subtypes:
+                body["discriminator"] = schema["discriminator"]
+                body["subtypes"] = subtypes
         self.types[key] = body
         return key
+
+    def subtypes(self, file_name, base_name):
+        """{discriminator value: type key} of the definitions of ``file_name`` derived (through allOf, at any depth)
+        from ``base_name``: a polymorphic body is checked against the subtype its discriminator names."""
+        definitions = (self.load(file_name) or {}).get("definitions") or {}
+
+        def derives(name, seen=()):
+            for base in (definitions.get(name) or {}).get("allOf", []):
+                ref = base.get("$ref", "")
+                if not ref.startswith("#/definitions/"):
+                    continue
+                parent = ref.rsplit("/", 1)[-1]
+                if parent == base_name or (parent not in seen and derives(parent, seen + (name,))):
+                    return True
+            return False
+
+        out = {}
+        for name in sorted(definitions):
+            if name != base_name and derives(name):
+                value = definitions[name].get("x-ms-discriminator-value") or name
+                out[value] = self.named_type(definitions[name], file_name, name)
+        return out
 
     def object_type(self, schema, file_name):
         """Flatten properties/required/additionalProperties over allOf the way strict mode always has."""

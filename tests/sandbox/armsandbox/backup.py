@@ -624,8 +624,10 @@ _V = "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.RecoveryServi
 _POLICY = _V + "/backupPolicies/{policy}"
 _FABRIC = _V + "/backupFabrics/{fabric}"
 _ITEM = _FABRIC + "/protectionContainers/{container}/protectedItems/{item_name}"
+# Request bodies strict mode validates (polymorphic ones against the subtype their discriminator names).
+_SPEC = "RecoveryServicesBackup.bms-extract.json#/definitions/"
 ROUTES = [
-    ("PUT", _POLICY, put_policy, None),
+    ("PUT", _POLICY, put_policy, _SPEC + "ProtectionPolicyResource"),
     ("GET", _POLICY, get_policy, None),
     ("DELETE", _POLICY, delete_policy, None),
     ("GET", _V + "/backupPolicies", list_policies, None),
@@ -634,10 +636,10 @@ ROUTES = [
     ("GET", _FABRIC + "/operationsStatus/{op_id}", fabric_operation_status, None),
     ("GET", _V + "/backupProtectableItems", list_protectable, None),
     ("GET", _V + "/backupProtectedItems", list_items, None),
-    ("PUT", _ITEM, put_item, None),
+    ("PUT", _ITEM, put_item, _SPEC + "ProtectedItemResource"),
     ("GET", _ITEM, get_item, None),
     ("DELETE", _ITEM, delete_item, None),
-    ("POST", _ITEM + "/backup", trigger_backup, None),
+    ("POST", _ITEM + "/backup", trigger_backup, _SPEC + "BackupRequestResource"),
     ("GET", _ITEM + "/operationResults/{op_id}", item_operation_result, None),
     ("GET", _ITEM + "/operationsStatus/{op_id}", item_operation_status, None),
     ("GET", _V + "/backupOperationResults/{op_id}", vault_operation_result, None),
@@ -645,7 +647,7 @@ ROUTES = [
     ("GET", _V + "/backupJobs", list_jobs, None),
     ("GET", _V + "/backupJobs/{job}", get_job, None),
     ("POST", "/subscriptions/{sub}/providers/Microsoft.RecoveryServices/locations/{location}/backupStatus",
-     backup_status, None),
+     backup_status, _SPEC + "BackupStatusRequest"),
 ]
 
 

@@ -6,8 +6,10 @@ by tests/sandbox/generate_schema.py (field names, JSON types, enums, required an
 
 File layout: {"schema": "<spec file>#/definitions/<Name>", "root": "<type key>", "source": {...},
 "types": {key: object type}}. An object type is {"properties": {name: node}, "required": [...],
-"additional": node, "name": ...}: without "additional", members that are not listed are rejected; "name"
-is the type name when it differs from the key. A node is {"ref": key} (an object type), {"type":
+"additional": node, "name": ..., "discriminator": ..., "subtypes": {...}}: without "additional", members that
+are not listed are rejected; "name" is the type name when it differs from the key; a polymorphic type (a spec
+`discriminator`) names its subtypes by discriminator value, and a body whose discriminator names one is checked
+against that subtype instead. A node is {"ref": key} (an object type), {"type":
 "object", ...object type...} (an inline object), {"type": "array", "items": node}, {"type":
 "string"|"integer"|"number"|"boolean", "enum": [...]} or {} (anything); it may carry "readOnly": true and
 "name" (the definition name reported in errors).
@@ -52,14 +54,14 @@ def file_for(schema_ref):
 def strict_problem(stats):
     """Why strict validation did not cover a session, from GET /_sandbox/strict's counts; None when it did.
 
-    Every PUT/PATCH body of a route with a schema must have been validated or rejected: a body that was
+    Every PUT/PATCH/POST body of a route with a schema must have been validated or rejected: a body that was
     neither means strict mode was off (or validation was skipped) for it."""
     unchecked = stats["bodies"] - stats["validated"] - stats["rejected"]
     if unchecked:
-        return (f"strict validation did not run on {unchecked} of {stats['bodies']} PUT/PATCH bodies "
+        return (f"strict validation did not run on {unchecked} of {stats['bodies']} PUT/PATCH/POST bodies "
                 f"(validated {stats['validated']}, rejected {stats['rejected']})")
     if stats["bodies"] and not stats["validated"]:
-        return f"strict validation passed none of {stats['bodies']} PUT/PATCH bodies"
+        return f"strict validation passed none of {stats['bodies']} PUT/PATCH/POST bodies"
     return None
 
 
@@ -84,14 +86,14 @@ class CompactValidator:
         self.rejected = 0
 
     def stats(self):
-        """Counts since start-up (a reset does not clear them): PUT/PATCH bodies of routes with a schema, and how
+        """Counts since start-up (a reset does not clear them): PUT/PATCH/POST bodies of routes with a schema, and how
         many of them strict mode validated or rejected. bodies > validated + rejected means some went unchecked."""
         with self._lock:
             return {"bodies": self.bodies, "validated": self.validated, "rejected": self.rejected,
                     "schema_dir": self.schema_dir}
 
     def check(self, schema_ref, body, strict):
-        """Called by the server for every PUT/PATCH body of a route with a schema; validates when strict."""
+        """Called by the server for every PUT/PATCH/POST body of a route with a schema; validates when strict."""
         with self._lock:
             self.bodies += 1
         if strict:
@@ -120,6 +122,19 @@ class CompactValidator:
         with self._lock:
             self.validated += 1
 
+    @staticmethod
+    def _subtype(obj, value):
+        """The type key of the subtype a polymorphic body names in its discriminator (None: the base type)."""
+        subtypes = obj.get("subtypes")
+        if not subtypes:
+            return None
+        named = value.get(obj["discriminator"])
+        if not isinstance(named, str):
+            return None
+        if named in subtypes:
+            return subtypes[named]
+        return next((key for name, key in subtypes.items() if name.lower() == named.lower()), None)
+
     def _check(self, types, node, value, path, type_name):
         if "ref" in node:
             obj = types[node["ref"]]
@@ -135,6 +150,10 @@ class CompactValidator:
         if kind == "object":
             if not isinstance(value, dict):
                 raise invalid(f"Error converting value {json.dumps(value)} to type '{type_name}'. Path '{where}'")
+            subtype = self._subtype(obj, value)
+            if subtype is not None:
+                self._check(types, {"ref": subtype}, value, path, type_name)
+                return
             props = obj.get("properties", {})
             additional = obj.get("additional")
             for key, item in value.items():

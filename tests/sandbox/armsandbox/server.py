@@ -212,7 +212,7 @@ class Sandbox:
                 raise ArmError(404, "SubscriptionNotFound", f"The subscription '{params['sub']}' could not be found.")
             auth.authorize_subscription(req, req.principal, subscription)
         deny.check(self.faults.settings["deny"], req)
-        if route.body_schema and req.method in ("PUT", "PATCH"):
+        if route.body_schema and req.method in ("PUT", "PATCH", "POST"):
             self.validator.check(route.body_schema, req.body, self.strict)
         req.params = params
         return route.handler(self, req, **params)

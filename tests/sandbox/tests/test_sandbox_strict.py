@@ -151,3 +151,62 @@ def test_strict_accepts_a_number_for_a_string_and_stores_it_as_a_string(sandbox,
     status, _unused, body = arm.send("PUT", f"{NSG}/securityRules/r2", rule_body(301, destinationPortRange=True),
                                      api_version=NETWORK_API)
     assert (status, body["error"]["code"]) == (400, "InvalidRequestContent")
+
+
+def test_strict_backup_bodies_by_subtype(sandbox, arm):
+    """Azure Backup bodies are polymorphic: each is checked against the subtype its discriminator names."""
+    import copy
+
+    from test_sandbox_backup import V1, V2, _item, _protect, _refresh, _vm, _wait
+
+    vault = f"{SUB}/rg1/providers/Microsoft.RecoveryServices/vaults/rsv1"
+    sandbox.control.load_fixtures(rg_fixture("rg1", "rg-app"))
+    sandbox.control.load_fixtures({"vaults": [{"resource_group": "rg1", "name": "rsv1"}]})
+    sandbox.control.load_fixtures({"virtual_machines": [{"resource_group": "rg-app", "name": "vm1"}]})
+    sandbox.control.set_strict(True)
+    before = sandbox.control.strict_stats()
+    # Policy PUT: AzureIaaSVMProtectionPolicy, SimpleSchedulePolicy(V2), LongTermRetentionPolicy.
+    assert arm.send("PUT", f"{vault}/backupPolicies/p1", V1(), api_version=VAULT_API)[0] == 200
+    assert arm.send("PUT", f"{vault}/backupPolicies/v2", V2(), api_version=VAULT_API)[0] == 200
+    bad = copy.deepcopy(V1())
+    bad["properties"]["instantRpRetentionRangeInDays"] = "two"
+    status, _unused, body = arm.send("PUT", f"{vault}/backupPolicies/bad", bad, api_version=VAULT_API)
+    assert status == 400 and "Path 'properties.instantRpRetentionRangeInDays'" in body["error"]["message"]
+    bad = copy.deepcopy(V1())
+    bad["properties"]["schedulePolicy"]["dailySchedule"] = {"scheduleRunTimes": []}  # a V2 member, V1 schedule
+    status, _unused, body = arm.send("PUT", f"{vault}/backupPolicies/bad", bad, api_version=VAULT_API)
+    assert status == 400 and "Could not find member 'dailySchedule'" in body["error"]["message"]
+    assert "SimpleSchedulePolicy" in body["error"]["message"]
+    bad = copy.deepcopy(V1())
+    bad["properties"]["retentionPolicy"]["dailySchedule"]["retentionDuration"]["count"] = "30"
+    status, _unused, body = arm.send("PUT", f"{vault}/backupPolicies/bad", bad, api_version=VAULT_API)
+    assert status == 400 and "retentionDuration.count" in body["error"]["message"]
+    # Protected item PUT: AzureIaaSComputeVMProtectedItem.
+    _refresh(arm)
+    status, _unused, body = _protect(arm, extra={"colour": "blue"})
+    assert status == 400 and "Could not find member 'colour'" in body["error"]["message"]
+    status, _unused, body = _protect(arm, extra={"isRehydrate": "yes"})
+    assert status == 400 and "properties.isRehydrate" in body["error"]["message"]
+    status, headers, body = _protect(arm)
+    assert status == 202, body
+    _wait(arm, headers)
+    # Trigger POST: IaasVMBackupRequest.
+    request = {"properties": {"objectType": "IaasVMBackupRequest", "recoveryPointExpiryTimeInUTC": True}}
+    status, _unused, body = arm.send("POST", _item() + "/backup", request, api_version=VAULT_API)
+    assert status == 400 and "recoveryPointExpiryTimeInUTC" in body["error"]["message"]
+    request = {"properties": {"objectType": "IaasVMBackupRequest", "retainUntil": "2030-01-01T00:00:00Z"}}
+    status, _unused, body = arm.send("POST", _item() + "/backup", request, api_version=VAULT_API)
+    assert status == 400 and "Could not find member 'retainUntil'" in body["error"]["message"]
+    request = {"properties": {"objectType": "IaasVMBackupRequest", "recoveryPointExpiryTimeInUTC": "2030-01-01T00:00:00Z"}}
+    assert arm.send("POST", _item() + "/backup", request, api_version=VAULT_API)[0] == 202
+    # backupStatus POST: BackupStatusRequest.
+    status_url = "/subscriptions/33333333-3333-3333-3333-333333333333/providers/Microsoft.RecoveryServices/locations/" \
+                 "westeurope/backupStatus"
+    status, _unused, body = arm.send("POST", status_url, {"resourceType": "VM", "resourceId": _vm(), "vmSize": "x"},
+                                     api_version=VAULT_API)
+    assert status == 400 and "Could not find member 'vmSize'" in body["error"]["message"]
+    assert arm.send("POST", status_url, {"resourceType": "VM", "resourceId": _vm()}, api_version=VAULT_API)[0] == 200
+    after = sandbox.control.strict_stats()
+    assert after["validated"] - before["validated"] == 5
+    assert after["rejected"] - before["rejected"] == 8
+    assert strict_problem({k: after[k] - before[k] for k in ("bodies", "validated", "rejected")}) is None
