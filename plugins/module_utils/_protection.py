@@ -198,6 +198,7 @@ class Task(object):
         self._vault = None
         self._vault_lock = threading.Lock()
         self.refreshed = False
+        self.failed_changed = set()  # keys of failed VMs of which a write was accepted or landed
 
     # -- reads shared by the VMs
 
@@ -237,20 +238,27 @@ class Task(object):
         return None
 
     def check_policies(self, names):
-        """One GET per distinct policy that a write uses; fail before any write when one does not exist."""
-        for lower, (name, users) in sorted(names.items()):
+        """One GET per distinct policy that a write uses. Returns {lower name: a function of the entry that gives
+        the AzbError of a VM asking for it} for each policy that does not exist or is not an AzureIaasVM policy: those
+        VMs fail on their own, before any write of theirs; the others go on."""
+        bad = {}
+        for lower, (name, _users) in sorted(names.items()):
             policy = _backup.get(self.bclient.protection_policies, self.vault_name, self.vault_group, name)
             if policy is None:
-                raise AzbError("Backup policy '%s' does not exist in vault '%s' (resource group '%s'); asked for by %s. "
-                               "Nothing was changed." % (name, self.vault_name, self.vault_group, ", ".join(users)),
-                               code="PolicyNotFound")
+                bad[lower] = (lambda who, name=name: AzbError(
+                    "Backup policy '%s' does not exist in vault '%s' (resource group '%s'); asked for by %s. Nothing "
+                    "was changed for this VM." % (name, self.vault_name, self.vault_group, who), code="PolicyNotFound"))
+                continue
             props = policy.get("properties") if isinstance(policy.get("properties"), dict) else {}
             kind = props.get("backupManagementType")
             if kind and str(kind).lower() != "azureiaasvm":
-                raise AzbError("Backup policy '%s' of vault '%s' is a %s policy, not one for Azure VMs "
-                               "(AzureIaasVM); asked for by %s. Nothing was changed."
-                               % (name, self.vault_name, kind, ", ".join(users)), code="PolicyNotForVMs")
+                bad[lower] = (lambda who, name=name, kind=kind: AzbError(
+                    "Backup policy '%s' of vault '%s' is a %s policy, not one for Azure VMs (AzureIaasVM); asked for "
+                    "by %s. Nothing was changed for this VM." % (name, self.vault_name, kind, who),
+                    code="PolicyNotForVMs"))
+                continue
             self.policies[lower] = str(policy.get("id") or _backup.policy_id(self.vault_id, name))
+        return bad
 
     def protectable(self):
         """Lower-case VM id -> VM id as Azure spells it, of the vault's protectable VMs (one list)."""
@@ -296,13 +304,18 @@ class Task(object):
         if action == "protect":
             props["policyId"] = (self.policies.get(vm["policy"].lower())
                                  or _backup.policy_id(self.vault_id, vm["policy"]))
+            extended = _props(item).get("extendedProperties") if item else None
+            if extended:
+                # A policy switch or a resume keeps what the item has (diskExclusionProperties, for example),
+                # exactly as read: a PUT without it would drop it.
+                props["extendedProperties"] = extended
         elif action == "stop":
             props.update(protectionState="ProtectionStopped", policyId="")
         elif action == "undelete":
             props.update(protectionState="ProtectionStopped", policyId="", isRehydrate=True)
         return json.dumps({"properties": props}).encode()
 
-    def _send(self, vm, item, action):
+    def _send(self, vm, item, action, op):
         names = (self.vault_name, self.vault_group, _backup.FABRIC,
                  _backup.container_name(vm["resource_group"], vm["name"]),
                  _backup.item_name(vm["resource_group"], vm["name"]))
@@ -314,7 +327,16 @@ class Task(object):
         else:
             answer = _backup.send(self.bclient.protected_items, "create_or_update", *names,
                                   self._body(vm, item, action), content_type="application/json")
-        return _backup.track(self.module.clients, answer, self.params["wait_timeout"], what)
+        try:
+            status = _backup.track(self.module.clients, answer, self.params["wait_timeout"], what)
+        except Exception as exc:
+            # Azure accepted the write: an operation that timed out (it goes on in Azure), failed or whose status
+            # was lost is a change; one that ended busy (refused, nothing done) is retried and is not.
+            if _client.classify(exc) != _client.BUSY:
+                op.keep("landed", True)
+            raise
+        op.keep("landed", True)
+        return status
 
     def predict(self, vm, item, actions):
         """The {state, policy} the actions lead to."""
@@ -350,7 +372,7 @@ class Task(object):
         status = None
         for action in actions:
             try:
-                status = op.write(lambda action=action: self._send(vm, item, action))
+                status = op.write(lambda action=action: self._send(vm, item, action, op))
             except Exception as exc:
                 if _client.error_code(exc).lower() == OTHER_VAULT:
                     raise _OtherVault(from_exception(exc))
@@ -371,19 +393,39 @@ class Task(object):
         try:
             return op.run(lambda current: self.step(vm, current)), None
         except _OtherVault as other:
-            try:
-                vault = self.protector(vm["id"])
-            except Exception:  # pylint: disable=broad-except
-                vault = None
-            vault = vault or _vault_in(other.azb.msg)
-            error = AzbError("VM '%s' is protected by another Recovery Services vault%s; stop its protection there "
-                             "(and delete or keep its data) before protecting it in vault '%s'."
-                             % (vm["name"], " (%s)" % vault if vault else "", self.vault_name),
-                             status=other.azb.status, code="UserErrorBackupItemAlreadyProtectedWithOtherVault")
-            error.vault_id = vault
-            return None, error
+            error = self.other_vault_error(vm, other)
         except Exception as exc:  # pylint: disable=broad-except
-            return None, exc
+            error = exc
+        if self.wrote(vm, op):
+            self.failed_changed.add(vm["key"])
+        return None, error
+
+    def wrote(self, vm, op):
+        """Whether a failed VM changed: a write of it was accepted or completed (an undelete before a failed
+        protection, a PUT whose operation timed out or failed), or a write whose answer was lost is found landed
+        by one more read of the item."""
+        if op._saved.get("landed"):  # pylint: disable=protected-access
+            return True
+        if not op.maybe_landed or self.module.check_mode:
+            return False
+        try:
+            return view(self.get_item(vm)) != op._saved.get("before")  # pylint: disable=protected-access
+        except Exception:  # pylint: disable=broad-except
+            return True  # a write that may have landed and cannot be read back: do not report "no change"
+
+    def other_vault_error(self, vm, other):
+        """The failure of a VM whose PUT Azure refused because another vault protects it, naming that vault."""
+        try:
+            vault = self.protector(vm["id"])
+        except Exception:  # pylint: disable=broad-except
+            vault = None
+        vault = vault or _vault_in(other.azb.msg)
+        error = AzbError("VM '%s' is protected by another Recovery Services vault%s; stop its protection there "
+                         "(and delete or keep its data) before protecting it in vault '%s'."
+                         % (vm["name"], " (%s)" % vault if vault else "", self.vault_name),
+                         status=other.azb.status, code="UserErrorBackupItemAlreadyProtectedWithOtherVault")
+        error.vault_id = vault
+        return error
 
     # -- the whole task
 
@@ -403,11 +445,14 @@ class Task(object):
                 users.append("%s (%s)" % (vm["where"], vm["name"]))
                 if vm["listed"] is None:
                     needs_protectable.append(vm)
-        if policy_users:
-            self.check_policies(policy_users)
-        if any(vm["actions"] and vm["actions"][-1] == "delete" for vm in self.vms):
-            self.soft_delete()  # one GET of the vault: a delete reports soft_deleted or absent truthfully
         early = {}
+        bad = self.check_policies(policy_users) if policy_users else {}
+        for vm in self.vms:
+            if "protect" in vm["actions"] and vm["policy"].lower() in bad:
+                early[vm["key"]] = (None, bad[vm["policy"].lower()]("%s (%s)" % (vm["where"], vm["name"])))
+        needs_protectable = [vm for vm in needs_protectable if vm["key"] not in early]
+        if any(vm["key"] not in early and vm["actions"] and vm["actions"][-1] == "delete" for vm in self.vms):
+            self.soft_delete()  # one GET of the vault: a delete reports soft_deleted or absent truthfully
         if needs_protectable:
             found = self.protectable()
             missing = [vm for vm in needs_protectable if vm["key"] not in found]
@@ -417,7 +462,15 @@ class Task(object):
                 missing = [vm for vm in needs_protectable if vm["key"] not in found]
             for vm in needs_protectable:
                 vm["source"] = found.get(vm["key"])
-            if not self.module.check_mode:
+            if self.module.check_mode:
+                # No PUT (that Azure would refuse) and no refreshContainers: backupStatus (a read) of each VM to
+                # protect predicts another vault's protection exactly like a real run; a VM that only needs
+                # refreshContainers is predicted protectable.
+                for vm in needs_protectable:
+                    other = self.other_vault(vm)
+                    if other is not None:
+                        early[vm["key"]] = (None, other)
+            else:
                 for vm in missing:
                     early[vm["key"]] = self.not_protectable(vm)
         todo = [vm for vm in self.vms if vm["key"] not in early]
@@ -441,8 +494,8 @@ class Task(object):
                 after[vm["id"]] = result["after"]
         return entries, {"before": before, "after": after}
 
-    def not_protectable(self, vm):
-        """A VM to protect that Azure does not list as protectable, even after refreshContainers."""
+    def other_vault(self, vm):
+        """The AzbError naming the other vault that protects ``vm`` (backupStatus), None when no other vault does."""
         try:
             other = self.protector(vm["id"])
         except Exception:  # pylint: disable=broad-except
@@ -452,7 +505,14 @@ class Task(object):
                              "before protecting it in vault '%s'." % (vm["name"], other, self.vault_name),
                              code="UserErrorBackupItemAlreadyProtectedWithOtherVault")
             error.vault_id = other
-            return None, error
+            return error
+        return None
+
+    def not_protectable(self, vm):
+        """A VM to protect that Azure does not list as protectable, even after refreshContainers."""
+        other = self.other_vault(vm)
+        if other is not None:
+            return None, other
         return None, AzbError(
             "VM '%s' is not protectable by vault '%s', even after Azure discovered the VMs again (refreshContainers): "
             "it does not exist, or it is in another region or subscription than the vault (the vault is in %s)."
@@ -469,7 +529,7 @@ class Task(object):
                        job_id=result["job_id"])
             return out
         azb = from_exception(error, secrets=self.module._secrets())  # pylint: disable=protected-access
-        out.update(changed=False, failed=True, state=None, policy=None, protection_state=None,
+        out.update(changed=vm["key"] in self.failed_changed, failed=True, state=None, policy=None, protection_state=None,
                    item_id=(vm.get("listed") or {}).get("id"), job_id=None, msg=azb.full_message())
         if getattr(error, "vault_id", None):
             out["vault_id"] = error.vault_id

@@ -21,16 +21,26 @@ description:
     as soft-deleted for the vault's retention days (RV(vms[].state=soft_deleted)); otherwise it is gone. A VM
     without a backup item, or with a soft-deleted one, is left as it is.
   - B(Requests) - one list of the vault's protected items plans every VM. Only when a write needs them come one
-    read per distinct policy that a write uses (a policy that does not exist fails the task before any write, naming
-    it), one list of the protectable VMs when a VM is to be protected for the first time, and one C(refreshContainers)
-    (Azure's discovery of new VMs) only when such a VM is not protectable yet, followed by a second list. Then each
+    read per distinct policy that a write uses, one list of the protectable VMs when a VM is to be protected for the
+    first time, and one C(refreshContainers) (Azure's discovery of new VMs) only when such a VM is not protectable
+    yet, followed by a second list (in check mode, one C(backupStatus) read per such VM instead). Then each
     VM that changes gets one write with its long-running operation (two for an undelete followed by protection), up
     to O(max_concurrency) VMs at a time. A run that changes nothing costs the one list.
+  - B(Unknown policy) - a VM whose policy does not exist in the vault, or is not a policy for Azure VMs
+    (C(AzureIaasVM)), fails on its own before any write of it, with a message that names the policy and the entry of
+    O(vms) that asked for it. The other VMs go on; the task then fails naming each failed VM.
   - B(Retries) - each VM's write is retried on its own while Azure is busy (409/429, or an operation that ends
     with a busy code) and after a lost answer; each retry reads the VM's item again (one GET) before planning
     again, so a write whose answer was lost but that landed is reported as a change, not sent twice.
   - B(Another vault) - a VM that another vault protects fails (that VM only) naming the other vault's resource ID,
     read from Azure's backup status of the VM. The other VMs go on; the task then fails naming each failed VM.
+  - B(Changed) - a VM that fails reports RV(vms[].changed=true) when a write of it landed or was accepted by Azure
+    before the failure (an undelete before a failed protection, a write whose operation timed out - it goes on in
+    Azure - or failed, a write whose answer was lost and that one more read finds landed). The task reports
+    C(changed) when any VM changed, also when it fails.
+  - B(Switch and resume) - the write that switches the policy of a protected VM or resumes a stopped one carries the
+    item's C(extendedProperties) as read (for example C(diskExclusionProperties), the disks excluded from the
+    backup), so they are kept; nothing the item did not have is added.
 author:
   - azbackup.vmprep developers (@azbackup)
 options:
@@ -66,7 +76,9 @@ attributes:
     support: full
     description: Reads the protected items (and the policies and protectable VMs a change needs) and reports what
       would change, without any write - not even C(refreshContainers); a VM that would need it is predicted as
-      protected.
+      protectable (and protected). Each VM to protect for the first time is looked up in Azure's backup status (a
+      POST that only reads), so a VM that another vault protects is predicted to fail, naming that vault, exactly
+      like a real run.
   diff_mode:
     support: full
     description: Shows C(state) and C(policy) of each VM before and after, keyed by the VM's resource ID.
@@ -148,7 +160,9 @@ vms:
       description: The resource group of the VM.
       type: str
     changed:
-      description: Whether the VM's protection changed (would change, in check mode).
+      description:
+        - Whether the VM's protection changed (would change, in check mode).
+        - Also true for a VM that failed after a write of it landed or was accepted by Azure (see the description).
       type: bool
     failed:
       description: Whether this VM failed; see RV(vms[].msg).

@@ -285,7 +285,8 @@ def test_check_mode_sends_no_write_and_predicts(run, sandbox):
     assert result["changed"] is True and not result.get("failed"), result
     assert all(e["state"] == "protected" and e["changed"] for e in result["vms"])
     assert result["refreshed"] is False
-    assert [c for c in calls(sandbox, polls=True) if c[0] != "GET"] == []
+    # No write; backupStatus (a read, sent as POST) of each VM to protect predicts another vault's protection.
+    assert [c for c in calls(sandbox, polls=True) if c[0] != "GET"] == [("POST", "status")] * 2
     assert result["diff"]["after"][vm_id(sandbox, "vm1")] == {"state": "protected", "policy": "p1"}
     assert result["diff"]["before"][vm_id(sandbox, "vm1")] == {"state": "absent", "policy": None}
     assert info(run, vms=vms("vm1"))["vm1"]["protection_state"] == "NotProtected"
@@ -299,13 +300,22 @@ def test_check_mode_sends_no_write_and_predicts(run, sandbox):
     assert info(run, vms=vms("vm1"))["vm1"]["policy"] == "p1"
 
 
-def test_missing_policy_fails_before_any_write_naming_it(run, sandbox):
+def test_missing_policy_fails_its_vms_only_naming_policy_and_entry(run, sandbox):
     sandbox.control.clear_faults()
-    setup(sandbox, vms=2, discovered=True)
-    targets = vms("vm1") + vms("vm2", policy="nope")
+    setup(sandbox, vms=3, discovered=True)
+    targets = vms("vm1") + vms("vm2", policy="nope") + vms("vm3", policy="p2")
     result = run.module("vm_protection", dict(VAULT, policy="p1", vms=targets))
-    assert result.get("failed") is True and "'nope'" in result["msg"] and "vms[1]" in result["msg"], result
-    assert [c for c in calls(sandbox, polls=True) if c[0] != "GET"] == []
+    assert result.get("failed") is True and "1 of 3 VMs failed" in result["msg"], result
+    assert "vm2 (rg-app)" in result["msg"] and "'nope'" in result["msg"]
+    one, two, three = result["vms"]
+    assert two["failed"] is True and two["changed"] is False and two["error_code"] == "PolicyNotFound"
+    assert "'nope'" in two["msg"] and "vms[1] (vm2)" in two["msg"]
+    assert one["state"] == "protected" and one["policy"] == "p1" and one["changed"] is True
+    assert three["state"] == "protected" and three["policy"] == "p2" and three["changed"] is True
+    assert result["changed"] is True
+    puts = [e["path"] for e in arm_requests(sandbox) if e["method"] == "PUT"]
+    assert len(puts) == 2 and not any(p.lower().endswith(";vm2") for p in puts), puts
+    assert info(run, vms=vms("vm2"))["vm2"]["protection_state"] == "NotProtected"
 
 
 @pytest.mark.parametrize("args,words", [
@@ -442,3 +452,99 @@ def test_policy_names_compare_without_regard_to_case(run, sandbox):
     again = protect(run, ["vm1"], policy="p1")
     assert again["changed"] is False and again["vms"][0]["policy"] == "p1", again
     assert calls(sandbox, polls=True) == [("GET", "items")]
+
+
+# ---- review fixes: truthful changed of a failed VM, per-VM policy errors, check mode and backupStatus,
+# ---- extendedProperties kept on a switch or resume ------------------------------------------------------------
+
+def test_a_put_accepted_whose_operation_times_out_is_a_change_of_a_failed_vm(run, sandbox):
+    sandbox.control.clear_faults()
+    setup(sandbox, discovered=True)
+    sandbox.control.set_faults(lro_polls=100, lro_retry_after=5, lro_max_seconds=30)
+    result = protect(run, ["vm1"], policy="p1", wait_timeout=1)
+    assert result.get("failed") is True and "still running" in result["msg"], result
+    entry = result["vms"][0]
+    assert entry["failed"] is True and entry["changed"] is True, entry
+    assert result["changed"] is True and result["summary"]["changed"] == 1 and result["summary"]["failed"] == 1
+    assert calls(sandbox).count(("PUT", "item")) == 1
+
+
+def test_check_mode_predicts_another_vaults_protection_like_a_real_run(run, sandbox):
+    sandbox.control.clear_faults()
+    setup(sandbox, vms=3, discovered=True)
+    other = run.module("vm_protection", {"vault_name": "rsv2", "vault_resource_group": "rg1", "policy": "other",
+                                         "vms": vms("vm2")})
+    assert other["changed"] is True, other
+    sandbox.control.clear_requests()
+    predicted = protect(run, ["vm1", "vm2", "vm3"], policy="p1", check=True)
+    assert [c for c in calls(sandbox, polls=True) if c[0] != "GET" and c != ("POST", "status")] == []
+    real = protect(run, ["vm1", "vm2", "vm3"], policy="p1")
+    for result in (predicted, real):
+        assert result.get("failed") is True and "1 of 3 VMs failed" in result["msg"], result
+        by_name = {e["name"]: e for e in result["vms"]}
+        assert by_name["vm2"]["failed"] is True and by_name["vm2"]["changed"] is False
+        assert by_name["vm2"]["vault_id"].lower() == vault_id(sandbox, "rsv2").lower()
+        assert by_name["vm1"]["state"] == by_name["vm3"]["state"] == "protected"
+        assert result["changed"] is True
+    assert info(run, vms=vms("vm2"))["vm2"]["protection_state"] == "NotProtected"
+
+
+def test_check_mode_predicts_a_vm_that_needs_a_refresh_protectable(run, sandbox):
+    sandbox.control.clear_faults()
+    setup(sandbox)
+    result = protect(run, ["vm1"], policy="p1", check=True)
+    assert result["changed"] is True and not result.get("failed") and result["refreshed"] is False, result
+    assert result["vms"][0]["state"] == "protected"
+    assert [c for c in calls(sandbox, polls=True) if c[0] != "GET"] == [("POST", "status")]
+
+
+EXTENDED = {"diskExclusionProperties": {"diskLunList": [1], "isInclusionList": False}}
+
+
+def _put_bodies(sandbox):
+    return [e["body"] for e in arm_requests(sandbox) if e["method"] == "PUT" and "/protectedItems/" in e["path"]]
+
+
+def test_switch_and_resume_keep_the_items_extended_properties(run, sandbox):
+    sandbox.control.clear_faults()
+    setup(sandbox, vms=2, discovered=True)
+    assert protect(run, ["vm1", "vm2"], policy="p1")["changed"] is True
+    # vm1's item gets extendedProperties (as a backup with excluded disks has): a PUT that gives them.
+    state = sandbox.control.state()
+    item = _find_item(state, "vm1")
+    item["properties"]["extendedProperties"] = EXTENDED
+    sandbox.control.load_fixtures({"backup": [{"resource_group": "rg1", "vault": "rsv1", "protected_items": [item]}]})
+    sandbox.control.clear_requests()
+    switched = protect(run, ["vm1", "vm2"], policy="p2")
+    assert switched["changed"] is True and not switched.get("failed"), switched
+    bodies = {b["properties"]["sourceResourceId"].rsplit("/", 1)[-1]: b for b in _put_bodies(sandbox)}
+    assert bodies["vm1"]["properties"]["extendedProperties"] == EXTENDED
+    assert "extendedProperties" not in bodies["vm2"]["properties"], "never a field the item did not have"
+    assert _find_item(sandbox.control.state(), "vm1")["properties"]["extendedProperties"] == EXTENDED
+    assert run.module("vm_protection", dict(VAULT, vms=vms("vm1"), state="stopped"))["changed"] is True
+    sandbox.control.clear_requests()
+    assert protect(run, ["vm1"], policy="p1")["changed"] is True
+    (resumed,) = _put_bodies(sandbox)
+    assert resumed["properties"]["extendedProperties"] == EXTENDED
+    assert _find_item(sandbox.control.state(), "vm1")["properties"]["extendedProperties"] == EXTENDED
+
+
+def _find_item(state, name):
+    """The protected item of VM ``name`` in the sandbox's state (wherever the state keeps the vaults)."""
+    found = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            props = node.get("properties")
+            if isinstance(props, dict) and props.get("friendlyName") == name and props.get("protectedItemType"):
+                found.append(node)
+                return
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(state)
+    assert len(found) == 1, found
+    return found[0]

@@ -129,3 +129,84 @@ def test_a_vm_azure_does_not_offer_is_named_with_the_vault_that_protects_it():
     assert error.vault_id == other and other in error.msg and error.code.endswith("OtherVault")
     _result, error = _Stub(None).not_protectable({"id": VM, "name": "vm1"})
     assert "not protectable" in error.msg and "westeurope" in error.msg and not getattr(error, "vault_id", None)
+
+
+# ---- a failed VM reports the writes of it that landed ---------------------------------------------------------
+
+class _Module(object):
+    check_mode = False
+    params = {"wait_timeout": 30, "state": "protected"}
+    clients = None
+
+    def _secrets(self):
+        return []
+
+
+class _Writer(_protection.Task):
+    """A Task whose sends and item reads are given: ``outcomes`` maps each action to an exception or None."""
+
+    def __init__(self, outcomes, now=None):  # pylint: disable=super-init-not-called
+        self.module, self.params = _Module(), _Module.params
+        self.vault_name, self.vault_group, self.vault_id = "rsv1", "rg1", VAULT
+        self.policies = {"p1": P1}
+        self.outcomes = outcomes
+        self.now = now
+        self.sent = []
+        self.failed_changed = set()
+        self.bclient = type("B", (), {"protected_items": None})()
+
+    def get_item(self, vm):
+        """The item as read again: ``now`` is one item for every read, or a list (its last one repeats)."""
+        if isinstance(self.now, list):
+            return self.now.pop(0) if len(self.now) > 1 else self.now[0]
+        return self.now
+
+
+def _vm(listed):
+    return {"id": VM, "name": "vm1", "resource_group": "rg-app", "key": VM.lower(), "policy": "p1", "where": "vms[0]",
+            "listed": listed}
+
+
+def _fake_backup(monkeypatch, task):
+    from ansible_collections.azbackup.vmprep.plugins.module_utils import _backup
+
+    def send(_ops, _verb, *args, **_kw):
+        action = "undelete" if b'"isRehydrate": true' in args[-1] else "protect"
+        task.sent.append(action)
+        if isinstance(task.outcomes.get(action), tuple):  # the request itself fails (its answer was lost)
+            raise task.outcomes[action][0]
+        return _backup.Answer(202, {}, None)
+
+    def track(_clients, _answer, _timeout, _what):
+        action = task.sent[-1]
+        if isinstance(task.outcomes.get(action), Exception):
+            raise task.outcomes[action]
+        return {}
+
+    monkeypatch.setattr(_backup, "send", send)
+    monkeypatch.setattr(_backup, "track", track)
+    monkeypatch.setattr("time.sleep", lambda _seconds: None)
+
+
+@pytest.mark.parametrize("outcomes,listed,now,changed", [
+    # The undelete landed, then the protection's operation failed: the VM changed (its item is back).
+    ({"protect": AzbError("the protection ended Failed", code="UserErrorSomething")},
+     item("ProtectionStopped", "", soft=True), None, True),
+    # Azure accepted the PUT, its operation timed out (it goes on in Azure): a change.
+    ({"protect": AzbError("still running", code="OperationTimedOut")}, None, None, True),
+    # Every answer lost (each retry reads the item: not there yet); the read after the last one finds the write
+    # landed: a change.
+    ({"protect": (AzbError("lost", status=500),)}, None, [None] * 4 + [item()], True),
+    # Every answer lost; the last read finds nothing: no change.
+    ({"protect": (AzbError("lost", status=500),)}, None, None, False),
+    # Refused before anything was accepted: no change.
+    ({"protect": (AzbError("refused", status=400, code="BMSUserErrorInvalidInput"),)}, None, None, False),
+])
+def test_a_failed_vm_reports_the_writes_that_landed(monkeypatch, outcomes, listed, now, changed):
+    task = _Writer(outcomes, now)
+    _fake_backup(monkeypatch, task)
+    vm = _vm(listed)
+    result, error = task.apply(vm)
+    assert result is None and error is not None
+    entry = task.entry(vm, result, error)
+    assert entry["failed"] is True and entry["changed"] is changed, (task.sent, entry)

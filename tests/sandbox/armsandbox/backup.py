@@ -357,6 +357,8 @@ def put_item(sandbox, req, sub, rg, vault, fabric, container, item_name):
             policy = next((p for p in data["policies"].values() if p["id"].lower() == policy_id.lower()), None)
             item_props["policyId"] = policy["id"] if policy else policy_id
             item_props["policyName"] = policy["name"] if policy else policy_id.split("/")[-1]
+            if "extendedProperties" in props:  # what the body gives (the spec allows it) is kept, as Azure does
+                item_props["extendedProperties"] = copy.deepcopy(props["extendedProperties"])
             if item_props["protectionState"] in ("ProtectionStopped", "ProtectionPaused"):
                 item_props["protectionState"] = "Protected" if item_props.get("lastBackupTime") else "IRPending"
         op.info["job_id"] = _job(sandbox, target, existing, "DisableBackup" if stopping else "ConfigureBackup",
