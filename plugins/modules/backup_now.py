@@ -85,9 +85,9 @@ notes:
     O(only_first=true) follows it instead of starting another.
   - Azure Backup keeps one on-demand backup job per VM at a time; the job of a backup triggered while another is in
     progress fails in Azure.
-  - O(wait_timeout) also bounds the triggers: a VM whose turn comes (O(max_concurrency) VMs at a time) after
-    O(wait_timeout) is spent is not triggered; it fails with C(not triggered: wait_timeout reached before its turn) and
-    RV(jobs[].triggered=false). A VM whose trigger Azure accepted is RV(jobs[].triggered=true) and makes the task
+  - O(wait_timeout) also bounds the triggers. A VM whose turn comes (O(max_concurrency) VMs at a time) after
+    O(wait_timeout) is spent is not triggered; it fails with a message saying it was not triggered because
+    O(wait_timeout) was reached before its turn, and RV(jobs[].triggered=false). A VM whose trigger Azure accepted is RV(jobs[].triggered=true) and makes the task
     changed, even when following its backup then times out.
   - When the answer to a trigger is lost (a dropped connection or a server error after the request was sent), the
     trigger is not sent again blindly. Before any trigger the module lists the vault's recent backup jobs once (one
