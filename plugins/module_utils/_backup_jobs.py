@@ -32,6 +32,12 @@ POLL_SCHEDULE = (1.0, 2.0, 4.0, 8.0, 15.0)
 POLL_MAX = 30.0
 # The margin around "now" of a job search after a lost answer, for the clocks of Azure and of the controller.
 CLOCK_MARGIN = datetime.timedelta(minutes=5)
+# After a lost trigger answer, a job is taken for it only if it started at most POST_SKEW before the trigger was
+# sent (the clocks of Azure and of the controller differ a little), and it is looked for LANDED_LISTS times,
+# LANDED_DELAY seconds apart (a new job may take a moment to be listed), before the trigger is sent again.
+POST_SKEW = datetime.timedelta(seconds=60)
+LANDED_LISTS = 4
+LANDED_DELAY = _client.FALLBACK_POLL_SECONDS / 2
 _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _SYMBOL = re.compile(r"^\s*([A-Za-z][A-Za-z0-9_]+)\s*[:.-]")
 _DURATION = re.compile(r"^P(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?"
@@ -278,43 +284,102 @@ def fill(entry, view):
     return entry
 
 
-def find_landed(bclient, vault_rg, vault_name, target, since):
-    """The backup job of the VM started since ``since`` (a trigger whose answer was lost landed), else None."""
-    views = list_jobs(bclient, vault_rg, vault_name, job_filter(operation="Backup", since=since - CLOCK_MARGIN))
-    views = [v for v in views if job_of_vm(v, target)]
-    running = [v for v in views if str(v.get("status") or "").lower() in RUNNING]
-    return (running or views or [None])[0]
+def find_landed(bclient, vault_rg, vault_name, target, sent, known=()):
+    """The backup job of the VM a trigger sent at ``sent`` (UTC) started, else None.
+
+    Only a job that was not listed before the trigger (its id is not in ``known``) and that did not start before
+    shortly (POST_SKEW) before the trigger is taken: an older job of the VM, such as a backup that failed minutes
+    earlier, is never adopted as this run's.
+    """
+    views = list_jobs(bclient, vault_rg, vault_name, job_filter(operation="Backup", since=sent - CLOCK_MARGIN))
+    known = set(known or ())
+    fresh = []
+    for view in views:
+        if not job_of_vm(view, target) or view.get("job_id") in known:
+            continue
+        start = _stamp(view.get("start_time"))
+        if start is None or start < sent - POST_SKEW:
+            continue
+        fresh.append(view)
+    running = [v for v in fresh if str(v.get("status") or "").lower() in RUNNING]
+    return (running or fresh or [None])[0]
 
 
-def trigger(clients, bclient, params, target, expiry, deadline_seconds, now=None):
+def known_job_ids(bclient, vault_rg, vault_name, since):
+    """The ids of the vault's backup jobs started since ``since`` minus CLOCK_MARGIN (one list per task, before any
+    trigger): a job listed here is never taken for the job of a trigger whose answer was lost."""
+    return {v["job_id"] for v in list_jobs(bclient, vault_rg, vault_name,
+                                           job_filter(operation="Backup", since=since - CLOCK_MARGIN))
+            if v.get("job_id")}
+
+
+def not_triggered(target, wait_timeout):
+    return AzbError("VM '%s' not triggered: wait_timeout (%s seconds) reached before its turn; no backup was sent for "
+                    "it. Run again, or raise wait_timeout or max_concurrency." % (target["name"], wait_timeout),
+                    code="OperationTimedOut")
+
+
+def trigger(clients, bclient, params, target, expiry, deadline_seconds, now=None, known=(), deadline=None,
+            state=None, sleep=None, clock=None):
     """Trigger one VM's backup and return the job id: sent once; after a lost answer the vault's jobs are read first
-    and a job the lost trigger started is followed instead of a second trigger."""
+    and a job the lost trigger started is followed instead of a second trigger.
+
+    ``known``: the ids of the vault's backup jobs listed before any trigger. ``deadline`` (monotonic): no trigger is
+    sent once it has passed. ``state["accepted"]`` becomes True once Azure accepted a trigger (the backup runs even
+    when following it then fails or times out).
+    """
+    import time
+
+    sleep = sleep or time.sleep
+    clock = clock or time.monotonic
+    state = {} if state is None else state
     vault_rg, vault_name = params["vault_resource_group"], params["vault_name"]
-    since = (now or utcnow)()
+    now = now or utcnow
     container = _backup.container_name(target["resource_group"], target["name"])
     item = _backup.item_name(target["resource_group"], target["name"])
     what = "the backup of VM '%s'" % target["name"]
     body = trigger_body(expiry)
+    sent = {"at": now()}
+
+    def landed_job():
+        # The lost trigger may not be listed yet: list again a few times before concluding it never arrived.
+        for attempt in range(LANDED_LISTS):
+            if attempt:
+                sleep(LANDED_DELAY)
+            landed = find_landed(bclient, vault_rg, vault_name, target, sent["at"], known)
+            if landed is not None:
+                return landed
+        return None
 
     def step(op):
         if op.maybe_landed:
-            landed = find_landed(bclient, vault_rg, vault_name, target, since)
+            landed = landed_job()
             if landed is not None:
+                state["accepted"] = True
                 return landed["job_id"]
+        if deadline is not None and clock() >= deadline:
+            raise not_triggered(target, params.get("wait_timeout"))
+        sent["at"] = now()
         answer = op.write(lambda: _backup.send(bclient.backups, "trigger", vault_name, vault_rg, _backup.FABRIC,
                                                container, item, body, content_type="application/json"))
-        status = _backup.track(clients, answer, deadline_seconds, what)
+        state["accepted"] = True
+        try:
+            status = _backup.track(clients, answer, deadline_seconds, what)
+        except Exception as exc:
+            if _client.classify(exc) == _client.BUSY:
+                state["accepted"] = False  # refused in the end (Azure Backup busy): no backup runs; retried
+            raise
         job_id = _backup.job_id_of(status)
         if not job_id:
             # Accepted, but the operation did not name its job: the newest backup job of the VM is it.
-            landed = find_landed(bclient, vault_rg, vault_name, target, since)
+            landed = find_landed(bclient, vault_rg, vault_name, target, sent["at"], known)
             job_id = landed and landed["job_id"]
         if not job_id:
             raise AzbError("Azure accepted %s but named no job for it; its outcome is unknown." % what,
                            code="UnreadableAnswer")
         return job_id
 
-    return _client.Operation(deadline_seconds, what).run(step)
+    return _client.Operation(deadline_seconds, what, sleep=sleep, clock=clock).run(step)
 
 
 def failure(entry, exc, secrets=()):

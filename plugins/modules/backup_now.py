@@ -85,9 +85,16 @@ notes:
     O(only_first=true) follows it instead of starting another.
   - Azure Backup keeps one on-demand backup job per VM at a time; the job of a backup triggered while another is in
     progress fails in Azure.
+  - O(wait_timeout) also bounds the triggers. A VM whose turn comes (O(max_concurrency) VMs at a time) after
+    O(wait_timeout) is spent is not triggered; it fails with a message saying it was not triggered because
+    O(wait_timeout) was reached before its turn, and RV(jobs[].triggered=false). A VM whose trigger Azure accepted is RV(jobs[].triggered=true) and makes the task
+    changed, even when following its backup then times out.
   - When the answer to a trigger is lost (a dropped connection or a server error after the request was sent), the
-    trigger is not sent again blindly. The module lists the vault's backup jobs started since and follows the job of
-    that VM when there is one, and triggers again only when there is none.
+    trigger is not sent again blindly. Before any trigger the module lists the vault's recent backup jobs once (one
+    request per task) and remembers their ids. After a lost answer it lists the backup jobs again and follows the job
+    of that VM that was not listed before and did not start earlier than a minute before the trigger, so an older
+    job of the VM (for example a backup that failed minutes earlier) is never taken for this run's. When no such job
+    is listed yet it lists again up to 3 times, 1 second apart, and only then triggers again.
   - Azure reports the error number of a failed job (C(errorDetails[].errorCode), an integer) in RV(jobs[].error_number)
     and its symbolic code (C(errorTitle), also the head of C(extendedInfo.dynamicErrorMessage)) in
     RV(jobs[].error_code).
@@ -281,12 +288,19 @@ def _remaining(deadline):
     return max(1.0, deadline - time.monotonic())
 
 
-def _trigger_one(module, clients, bclient, target, entry, expiry, deadline):
+def _trigger_one(module, clients, bclient, target, entry, expiry, deadline, known):
+    state = {}
     try:
-        job_id = _backup_jobs.trigger(clients, bclient, module.params, target, expiry, _remaining(deadline))
+        if time.monotonic() >= deadline:
+            # Its turn came after the time budget was spent: no trigger is sent once wait_timeout is reached.
+            raise _backup_jobs.not_triggered(target, module.params["wait_timeout"])
+        job_id = _backup_jobs.trigger(clients, bclient, module.params, target, expiry, _remaining(deadline),
+                                      known=known, deadline=deadline, state=state)
         entry.update(triggered=True, job_id=job_id, status="InProgress")
     except Exception as exc:  # pylint: disable=broad-except
         _backup_jobs.failure(entry, exc, module._secrets())  # pylint: disable=protected-access
+        # A trigger Azure accepted runs even when following it failed: the VM was triggered (changed).
+        entry["triggered"] = bool(state.get("accepted"))
     return entry
 
 
@@ -344,16 +358,22 @@ def main_logic(module):
             entry["triggered"] = action == "trigger"
     elif work:
         triggers = [(target, entry) for target, entry, action in work if action == "trigger"]
+        known = set()
+        if triggers:
+            # The backup jobs listed before any trigger: never taken for the job of a trigger whose answer was lost.
+            known = _client.Operation(_remaining(deadline), "the backup jobs of vault '%s'" % params["vault_name"]).run(
+                lambda _op: _backup_jobs.known_job_ids(bclient, params["vault_resource_group"], params["vault_name"],
+                                                       since))
         if len(triggers) > 1 and params["max_concurrency"] > 1:
             from concurrent.futures import ThreadPoolExecutor
 
             clients.warm_up()
             with ThreadPoolExecutor(max_workers=min(params["max_concurrency"], len(triggers))) as pool:
-                list(pool.map(lambda w: _trigger_one(module, clients, bclient, w[0], w[1], expiry, deadline),
+                list(pool.map(lambda w: _trigger_one(module, clients, bclient, w[0], w[1], expiry, deadline, known),
                               triggers))
         else:
             for target, entry in triggers:
-                _trigger_one(module, clients, bclient, target, entry, expiry, deadline)
+                _trigger_one(module, clients, bclient, target, entry, expiry, deadline, known)
         if params["wait"]:
             _wait_all(module, bclient, [entry for _target, entry, _action in work], since, deadline)
     entries = [p[0] for p in plans]

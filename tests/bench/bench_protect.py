@@ -118,9 +118,12 @@ def section_protect(results, collections_path):
         "re_run": 1, "re_run_formula": "1 protected items list",
         # A trigger answers 202 and its operation names the job after one poll; the jobs are then read together, at
         # least one list (of ceil(jobs / page size) pages) to see their ends.
-        "backup_now": 2 + PROTECT_VMS * 2 + 1,
-        "backup_now_formula": "1 protected items list + 1 list of backup jobs in progress + %d x (backup POST + its "
-                              "status poll) + 1 list of the jobs once ended" % PROTECT_VMS,
+        # Before any trigger, one list of the vault's recent backup jobs (their ids are never taken for the job of
+        # a trigger whose answer was lost).
+        "backup_now": 3 + PROTECT_VMS * 2 + 1,
+        "backup_now_formula": "1 protected items list + 1 list of backup jobs in progress + 1 list of recent backup "
+                              "jobs + %d x (backup POST + its status poll) + 1 list of the jobs once ended"
+                              % PROTECT_VMS,
     }
     sb = Sandbox(collections_path)
     try:

@@ -106,3 +106,101 @@ def test_names_with_padding_are_refused():
         with pytest.raises(AzbError, match=words):
             jobs.reject_padding(params)
     jobs.reject_padding({"vault_name": "rsv1", "vms": [{"name": "vm1", "resource_group": "rg"}, "id"]})
+
+
+# ---- trigger(): deadline, accepted, lost answers (fakes, no network) -----------------------------------------
+
+SENT = datetime.datetime(2026, 11, 30, 9, 0, 0)
+TARGET = {"name": "vm1", "resource_group": "rg-app"}
+PARAMS = {"vault_name": "rsv1", "vault_resource_group": "rg-backup", "wait_timeout": 60}
+
+
+def _job(job_id, start, status="InProgress"):
+    return {"job_id": job_id, "status": status, "start_time": start.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "container": "iaasvmcontainerv2;rg-app;vm1", "entity": "vm1"}
+
+
+class _Fakes:
+    """_backup.send / _backup.track / list_jobs replaced: ``answers`` are what each POST does (an exception to raise,
+    else accepted naming job 'new'); ``listings`` what each jobs list returns (the last one repeats)."""
+
+    def __init__(self, monkeypatch, answers=(), listings=((),), track_error=None):
+        from ansible_collections.azbackup.vmprep.plugins.module_utils import _backup
+
+        self.posts, self.lists, self.sleeps = 0, 0, []
+        self.answers, self.listings = list(answers), [list(x) for x in listings]
+
+        def send(*_args, **_kw):
+            self.posts += 1
+            outcome = self.answers.pop(0) if self.answers else None
+            if isinstance(outcome, Exception):
+                raise outcome
+            return _backup.Answer(202, {}, None)
+
+        def track(*_args, **_kw):
+            if track_error is not None:
+                raise track_error
+            return {"properties": {"jobId": "new"}}
+
+        def listed(*_args, **_kw):
+            self.lists += 1
+            return self.listings[min(self.lists - 1, len(self.listings) - 1)]
+
+        monkeypatch.setattr(_backup, "send", send)
+        monkeypatch.setattr(_backup, "track", track)
+        monkeypatch.setattr(_backup, "job_id_of", lambda status: (status.get("properties") or {}).get("jobId"))
+        monkeypatch.setattr(jobs, "list_jobs", listed)
+
+    def run(self, **kw):
+        kw.setdefault("now", lambda: SENT)
+        return jobs.trigger(None, type("B", (), {"backups": None})(), PARAMS, TARGET, "2026-12-30T00:00:00Z", 60,
+                            sleep=self.sleeps.append, **kw)
+
+
+def _lost():
+    from azure.core.exceptions import ServiceResponseError
+
+    return ServiceResponseError("Connection aborted.", error=ConnectionResetError(104, "reset"))
+
+
+def test_no_trigger_once_the_deadline_has_passed(monkeypatch):
+    fakes = _Fakes(monkeypatch)
+    state = {}
+    with pytest.raises(AzbError, match="not triggered: wait_timeout .* reached before its turn"):
+        fakes.run(deadline=0.0, clock=lambda: 5.0, state=state)
+    assert fakes.posts == 0 and not state.get("accepted")
+
+
+def test_accepted_trigger_is_triggered_even_when_following_it_times_out(monkeypatch):
+    fakes = _Fakes(monkeypatch, track_error=AzbError("still running", code="OperationTimedOut"))
+    state = {}
+    with pytest.raises(AzbError, match="still running"):
+        fakes.run(state=state)
+    assert fakes.posts == 1 and state["accepted"] is True
+
+
+def test_lost_answer_never_adopts_an_older_job_of_the_vm(monkeypatch):
+    # A backup of vm1 failed 3 minutes before the trigger (inside the 5-minute list margin): not this run's job.
+    older = _job("old", SENT - datetime.timedelta(minutes=3), status="Failed")
+    fakes = _Fakes(monkeypatch, answers=[_lost()], listings=[[older]])
+    assert fakes.run(known={"old"}) == "new"
+    assert fakes.posts == 2  # the lost one never arrived: triggered again
+    # Without the known ids, the start time alone still excludes it.
+    fakes = _Fakes(monkeypatch, answers=[_lost()], listings=[[older]])
+    assert fakes.run() == "new" and fakes.posts == 2
+
+
+def test_lost_answer_waits_for_the_job_to_be_listed_before_triggering_again(monkeypatch):
+    # The lost trigger landed, but its job shows only on the third list: followed, never sent twice.
+    landed = _job("landed", SENT + datetime.timedelta(seconds=2))
+    fakes = _Fakes(monkeypatch, answers=[_lost()], listings=[[], [], [landed]])
+    state = {}
+    assert fakes.run(known=set(), state=state) == "landed"
+    assert fakes.posts == 1 and fakes.lists == 3 and state["accepted"] is True
+    assert fakes.sleeps[-2:] == [jobs.LANDED_DELAY] * 2
+
+
+def test_lost_answer_bounded_relisting_then_triggers_again(monkeypatch):
+    fakes = _Fakes(monkeypatch, answers=[_lost()], listings=[[]])
+    assert fakes.run(known=set()) == "new"
+    assert fakes.posts == 2 and fakes.lists == jobs.LANDED_LISTS
