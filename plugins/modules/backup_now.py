@@ -87,8 +87,8 @@ notes:
     progress fails in Azure.
   - O(wait_timeout) also bounds the triggers. A VM whose turn comes (O(max_concurrency) VMs at a time) after
     O(wait_timeout) is spent is not triggered; it fails with a message saying it was not triggered because
-    O(wait_timeout) was reached before its turn, and RV(jobs[].triggered=false). A VM whose trigger Azure accepted is RV(jobs[].triggered=true) and makes the task
-    changed, even when following its backup then times out.
+    O(wait_timeout) was reached before its turn, and RV(jobs[].triggered=false). A VM whose trigger Azure accepted
+    is RV(jobs[].triggered=true) and makes the task changed, even when following its backup then times out.
   - When the answer to a trigger is lost (a dropped connection or a server error after the request was sent), the
     trigger is not sent again blindly. Before any trigger the module lists the vault's recent backup jobs once (one
     request per task) and remembers their ids. After a lost answer it lists the backup jobs again and follows the job
