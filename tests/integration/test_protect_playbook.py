@@ -354,3 +354,23 @@ def test_left_alone_vm_shows_its_real_protection_and_trigger_failures_fail_the_p
     failed = tasks["Fail when a VM could not be protected"]
     assert failed.get("failed") and "vm-neu" in failed["msg"] and "first backup" in failed["msg"], failed
     assert "vm-stopped" not in failed["msg"] and "vm-gold" not in failed["msg"], failed["msg"]
+
+
+def test_demo_step6_reports_the_first_backups(run, sandbox):
+    """`make demo`'s path without containers (DEMO_CONTAINERS=no): the seeded estate, the demo's inventories (the
+    plugin and hosts.yml, with azbackup_first_backup true), step 1 then step 6. The report's Protection section shows
+    a completed first backup and a failed one with its error code."""
+    with open(os.path.join(ROOT, "tests", "sandbox", "fixtures", "seed.json"), encoding="utf-8") as handle:
+        sandbox.control.load_fixtures(json.load(handle))
+    demo = os.path.join(ROOT, "inventories", "demo")
+    inventory = ["-i", os.path.join(demo, "hosts.yml"), "-i", os.path.join(demo, "sandbox.azure_vms.yml")]
+    extra = {"azbackup_report_dir": str(run.tmp_path / "reports"), "azbackup_nsgs": []}
+    for name in ("vaults.yml", "protect.yml"):
+        proc = run.ansible_playbook(*inventory, os.path.join(ROOT, "playbooks", name), "-e", json.dumps(extra),
+                                    env=run.env(ANSIBLE_PYTHON_INTERPRETER=sys.executable))
+        assert proc.returncode == 0, (name, proc.stdout[-5000:], proc.stderr[-3000:])
+    md, html, rows = report(run)
+    assert "## Protection" in md and rows, md
+    assert any("Completed" in r["backup"] for r in rows.values()), rows
+    failed = [r for r in rows.values() if "Failed" in r["backup"]]
+    assert failed and all(r["code"] for r in failed), rows
