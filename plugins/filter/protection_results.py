@@ -59,11 +59,11 @@ _value:
       C(error_code), C(error_message), C(duration_seconds), C(job_id), C(triggered)) or none, and C(last_backup)
       (C(status), C(time) from vm_protection_info) or none, and C(backup_job) (the VM's most recent backup job -
       C(status), C(error_code), C(error_message), C(duration_seconds), C(start_time), C(job_id)) or none.
-    - C(summary) - counts C(vms), C(protected), C(skipped) (left alone), C(planned_new_vault) (check mode: in a vault
+    - C(summary) - counts C(vms), C(protected), C(skipped) (left alone), C(planned_new_vault) (check mode - in a vault
       this run would create), C(failed), C(backup_completed), C(backup_failed),
       C(backup_other) (this run's backups), C(jobs_completed), C(jobs_failed), C(jobs_other) (the VMs' most recent
-      backup jobs); C(failures) - one line per VM that failed: not protected, or its first backup could not be
-      triggered or followed (a backup job that ended Failed is a result, not a failure).
+      backup jobs); C(failures) - one line per VM that failed (not protected, or its first backup could not be
+      triggered or followed; a backup job that ended Failed is a result, not a failure).
     - C(backup_vaults) - per vault (C(name), C(resource_group), C(vms)), the VMs that vm_protection left protected,
       for M(azbackup.vmprep.backup_now).
   type: dict

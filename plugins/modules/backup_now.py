@@ -17,7 +17,7 @@ description:
     other VMs go on and the task fails at the end, naming each failed VM.
   - With O(only_first=true) (the default) a VM that already has a recovery point, or that has a backup job in
     progress, is not triggered again, so a second run after a completed backup reports no change. A VM whose backup
-    failed has no recovery point: a second run triggers it again. A backup job in progress is followed (and, with
+    failed has no recovery point, so a second run triggers it again. A backup job in progress is followed (and, with
     O(wait=true), waited for) instead. (C(playbooks/protect.yml) leaves out every VM that was ever backed up, so the
     playbook does not retry a failed first backup.)
   - Requests sent are one list of the vault's protected items; with O(only_first=true), one list of the vault's backup jobs
@@ -42,7 +42,7 @@ options:
     type: int
   only_first:
     description:
-      - V(true) triggers a backup only for VMs whose backup item has no recovery point and no backup job in progress:
+      - V(true) triggers a backup only for VMs whose backup item has no recovery point and no backup job in progress;
         a re-run after a completed backup changes nothing; a VM whose backup failed (no recovery point) is triggered
         again.
       - V(false) triggers a backup of every VM given, at each run.
