@@ -68,6 +68,13 @@ options:
     type: list
     elements: str
     default: []
+  existing_vaults:
+    description:
+      - The names of the vaults that exist (check mode, where step 1 only predicts the vaults). A vault of the plan
+        that is not among them gets no C(vms) and no C(scope) (no Azure Backup module can read a vault that does not
+        exist); its VMs are marked C(new_vault) and listed in its C(planned). Omitted, every vault is taken to exist.
+    type: list
+    elements: str
 """
 
 EXAMPLES = r"""
@@ -88,14 +95,17 @@ _value:
       description:
         - One per VM, sorted by resource group and name - C(key) (C(<resource group>/<name>) in lower case), C(name),
           C(resource_group), C(id), C(region), C(vault_name), C(vault_resource_group), C(policy), C(verdict),
-          C(protect) (bool), C(pending) (bool, see O(pending_policies)), C(skip_reason) and C(reasons) (the checks
-          that did not pass, as C(check - reason)).
+          C(protect) (bool), C(pending) (bool, see O(pending_policies)), C(new_vault) (bool, see O(existing_vaults)),
+          C(skip_reason) and C(reasons) (the checks that did not pass, as C(check - reason)).
       type: list
       elements: dict
     vaults:
       description:
-        - One per region - C(name), C(resource_group), C(region), C(vms) (C(name), C(resource_group), C(policy)) and
-          C(targets) (the same VMs without C(policy)).
+        - One per region - C(name), C(resource_group), C(region), C(vms) (C(name), C(resource_group), C(policy)),
+          C(targets) (the same VMs without C(policy)), C(scope) (every VM of the region with a resource group,
+          protected by this run or left alone, without C(policy)), C(new) (the vault is not in O(existing_vaults))
+          and C(planned) (for a new vault, the VMs that would be protected, with C(policy); C(vms) and C(scope)
+          are then empty).
       type: list
       elements: dict
     skipped:
@@ -175,7 +185,7 @@ def _summary(reports):
 
 def protection_plan(hosts, hostvars, readiness=None, allowed=("pass", "warn"), tag="azbackup-policy",
                     default_policy=None, vault_pattern="rsv-backup-{region}", vault_resource_group=None,
-                    vault_regions=(), pending_policies=()):
+                    vault_regions=(), pending_policies=(), existing_vaults=None):
     if not vault_resource_group:
         raise AnsibleFilterError("protection_plan: vault_resource_group is required (azbackup_vault_resource_group)")
     if isinstance(allowed, str):
@@ -187,6 +197,7 @@ def protection_plan(hosts, hostvars, readiness=None, allowed=("pass", "warn"), t
                                  % (", ".join(ORDER), ", ".join(bad)))
     vault_pattern = vault_pattern or "rsv-backup-{region}"
     pending = {str(p).lower() for p in pending_policies or []}
+    existing = None if existing_vaults is None else {str(v).lower() for v in existing_vaults}
     report_given = bool(readiness) and bool(readiness.get("vms") is not None)
     by_id, by_rg_name, by_name = _index(readiness if report_given else None)
     seen = set()
@@ -248,15 +259,24 @@ def protection_plan(hosts, hostvars, readiness=None, allowed=("pass", "warn"), t
         else:
             vm["protect"] = True
             vm["pending"] = ("%s/%s" % (vm["vault_name"], policy)).lower() in pending
+        vm["new_vault"] = bool(existing is not None and vm["vault_name"] and vm["vault_name"].lower() not in existing)
         vms.append(vm)
     vms.sort(key=lambda v: (v["resource_group"].lower(), v["name"].lower()))
     regions = sorted({_region(r) for r in vault_regions or [] if _region(r)} or {v["region"] for v in vms if v["region"]})
     vaults = []
     for region in regions:
+        name = vault_pattern.replace("{region}", region)
+        new = existing is not None and name.lower() not in existing
         members = [{"name": v["name"], "resource_group": v["resource_group"], "policy": v["policy"]}
-                   for v in vms if v["protect"] and not v["pending"] and v["region"] == region]
-        vaults.append({"name": vault_pattern.replace("{region}", region), "resource_group": vault_resource_group,
-                       "region": region, "vms": members,
+                   for v in vms if v["protect"] and not v["pending"] and v["region"] == region and not new]
+        # Every VM of the region (protected by this run or left alone), so that the report shows the real
+        # protection of the VMs the gate leaves alone too.
+        scope = [] if new else [{"name": v["name"], "resource_group": v["resource_group"]}
+                                for v in vms if v["region"] == region and v["resource_group"]]
+        vaults.append({"name": name, "resource_group": vault_resource_group, "region": region, "new": new,
+                       "vms": members, "scope": scope,
+                       "planned": [{"name": v["name"], "resource_group": v["resource_group"], "policy": v["policy"]}
+                                   for v in vms if v["protect"] and v["region"] == region] if new else [],
                        "targets": [{"name": m["name"], "resource_group": m["resource_group"]} for m in members]})
     report = {}
     if not report_given and host_reports:

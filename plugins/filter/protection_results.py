@@ -27,7 +27,7 @@ options:
   items:
     description:
       - The registered result of the M(azbackup.vmprep.vm_protection_info) loop (one loop item per vault, whose
-        C(targets) are the VMs asked for). With it, C(backup_vaults) holds only VMs that never had a backup
+        C(scope), else C(targets), are the VMs asked for). With it, C(backup_vaults) holds only VMs that never had a backup
         (no C(last_backup_status)) - a VM whose first backup failed is not triggered again by a re-run, and the
         report shows its last backup.
     type: raw
@@ -54,13 +54,16 @@ _value:
   description:
     - C(vms) - a dict by VM key (C(<resource group>/<name>) in lower case) of C(name), C(resource_group), C(vault),
       C(policy), C(verdict), C(state) (C(protected), C(not protected), C(failed), ...), C(protection_state)
-      (Azure's), C(changed), C(failed), C(msg), C(skip_reason), C(reasons) and C(first_backup) (C(status),
+      (Azure's; for a VM left alone, read by vm_protection_info - such a VM protected in Azure has the state
+      C(protected (left alone))), C(changed), C(failed), C(msg), C(skip_reason), C(reasons) and C(first_backup) (C(status),
       C(error_code), C(error_message), C(duration_seconds), C(job_id), C(triggered)) or none, and C(last_backup)
       (C(status), C(time) from vm_protection_info) or none, and C(backup_job) (the VM's most recent backup job -
       C(status), C(error_code), C(error_message), C(duration_seconds), C(start_time), C(job_id)) or none.
-    - C(summary) - counts C(vms), C(protected), C(skipped), C(failed), C(backup_completed), C(backup_failed),
+    - C(summary) - counts C(vms), C(protected), C(skipped) (left alone), C(planned_new_vault) (check mode - in a vault
+      this run would create), C(failed), C(backup_completed), C(backup_failed),
       C(backup_other) (this run's backups), C(jobs_completed), C(jobs_failed), C(jobs_other) (the VMs' most recent
-      backup jobs); C(failures) - one line per VM that failed.
+      backup jobs); C(failures) - one line per VM that failed (not protected, or its first backup could not be
+      triggered or followed; a backup job that ended Failed is a result, not a failure).
     - C(backup_vaults) - per vault (C(name), C(resource_group), C(vms)), the VMs that vm_protection left protected,
       for M(azbackup.vmprep.backup_now).
   type: dict
@@ -93,22 +96,33 @@ def protection_results(plan, protection=None, backups=None, items=None, jobs=Non
         out[vm["key"]] = {"name": vm["name"], "resource_group": vm["resource_group"],
                           "vault": vm["vault_name"], "policy": vm["policy"] if vm["protect"] else None,
                           "verdict": vm["verdict"], "state": "not protected" if not vm["protect"] else (
-                              "to protect once its policy exists" if vm.get("pending") else "planned"),
+                              "planned (vault created by this run)" if vm.get("new_vault") else (
+                                  "to protect once its policy exists" if vm.get("pending") else "planned")),
                           "protection_state": "", "changed": False, "failed": False, "msg": "",
                           "skip_reason": vm["skip_reason"], "reasons": vm["reasons"], "first_backup": None,
                           "last_backup": None, "backup_job": None}
     failures = []
     known = {}  # VM key -> its item as vm_protection_info read it
     for result in _results(items):
-        sent = (result.get("item") or {}).get("targets") or []
+        item = result.get("item") or {}
+        sent = item.get("scope") or item.get("targets") or []
         got = result.get("vms") or []  # vm_protection_info's list (named vms: in Jinja, x.items is dict.items)
         for index, vm in enumerate(sent):
             if index < len(got) and isinstance(got[index], dict):
                 known[_key(vm)] = got[index]
                 row = out.get(_key(vm))
-                if row is not None and got[index].get("last_backup_status"):
+                if row is None:
+                    continue
+                if got[index].get("last_backup_status"):
                     row["last_backup"] = {"status": got[index].get("last_backup_status"),
                                           "time": got[index].get("last_backup_time")}
+                state = got[index].get("protection_state") or ""
+                if row["skip_reason"] and state and state != "NotProtected":
+                    # Left alone by this run (readiness, no policy...), but protected in Azure: its real state.
+                    row.update(protection_state=state, policy=got[index].get("policy") or None,
+                               state=("soft deleted" if got[index].get("soft_deleted") else
+                                      "protected" if state in ("Protected", "IRPending", "ProtectionError")
+                                      else state) + " (left alone)")
     for result in _results(protection):
         ready = []
         item = result.get("item") or {}
@@ -153,6 +167,13 @@ def protection_results(plan, protection=None, backups=None, items=None, jobs=Non
             row["first_backup"] = {k: answer.get(k) for k in fields}
             if answer.get("failed") and answer.get("msg"):
                 row["first_backup"]["error_message"] = row["first_backup"]["error_message"] or answer.get("msg")
+            if answer.get("failed"):
+                # Not a job that ended Failed (fail_on_job_failure is false, so those are results): the backup
+                # could not be triggered or followed (refused, not protected, timed out...).
+                failures.append("%s (%s): first backup: %s%s" % (
+                    row["name"], row["resource_group"],
+                    ("%s: " % answer["error_code"]) if answer.get("error_code") else "",
+                    answer.get("msg") or answer.get("error_message") or "failed"))
     for result in _results(jobs):
         for job in result.get("jobs") or []:
             if not isinstance(job, dict):
@@ -169,7 +190,8 @@ def protection_results(plan, protection=None, backups=None, items=None, jobs=Non
     backups_run = [r["first_backup"] for r in rows if r["first_backup"]]
     summary = {"vms": len(rows),
                "protected": sum(1 for r in rows if r["state"] == "protected"),
-               "skipped": sum(1 for r in rows if r["state"] == "not protected"),
+               "skipped": sum(1 for r in rows if r["skip_reason"]),
+               "planned_new_vault": sum(1 for r in rows if r["state"] == "planned (vault created by this run)"),
                "failed": sum(1 for r in rows if r["failed"]),
                "backup_completed": sum(1 for b in backups_run if str(b.get("status")).lower().startswith("completed")),
                "backup_failed": sum(1 for b in backups_run if str(b.get("status")).lower() == "failed"),

@@ -15,9 +15,11 @@ description:
   - Each VM must already be protected by the vault (see M(azbackup.vmprep.vm_protection)). A VM the vault does not
     protect, whose protection is stopped, or whose backup item is soft deleted fails with a message saying so; the
     other VMs go on and the task fails at the end, naming each failed VM.
-  - With O(only_first=true) (the default) the first backup of a newly protected VM is taken once. A VM that already
-    has a recovery point, or that has a backup job in progress, is not triggered again, so a second run reports no
-    change. A backup job in progress is followed (and, with O(wait=true), waited for) instead.
+  - With O(only_first=true) (the default) a VM that already has a recovery point, or that has a backup job in
+    progress, is not triggered again, so a second run after a completed backup reports no change. A VM whose backup
+    failed has no recovery point, so a second run triggers it again. A backup job in progress is followed (and, with
+    O(wait=true), waited for) instead. (C(playbooks/protect.yml) leaves out every VM that was ever backed up, so the
+    playbook does not retry a failed first backup.)
   - Requests sent are one list of the vault's protected items; with O(only_first=true), one list of the vault's backup jobs
     in progress when a VM has no recovery point yet; per VM triggered, one POST and one poll of its operation; then
     per polling round one read of the job (one VM) or one list of the vault's backup jobs (several VMs).
@@ -40,8 +42,9 @@ options:
     type: int
   only_first:
     description:
-      - V(true) triggers a backup only for VMs whose backup item has no recovery point and no backup job in progress,
-        so a re-run changes nothing.
+      - V(true) triggers a backup only for VMs whose backup item has no recovery point and no backup job in progress;
+        a re-run after a completed backup changes nothing; a VM whose backup failed (no recovery point) is triggered
+        again.
       - V(false) triggers a backup of every VM given, at each run.
     type: bool
     default: true

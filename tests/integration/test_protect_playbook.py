@@ -270,9 +270,9 @@ def test_main_playbook_step6_uses_the_report_of_step5(run, sandbox):
 
 
 def test_unknown_policy_fails_its_vault_after_the_report(run, sandbox):
-    """A tag naming a policy that is in no vault: vm_protection refuses that vault's task before any write (naming
-    the policy and the VM that asked for it), the other vault's VMs are protected, the report is written, and the
-    play fails at the end naming each VM that was not protected."""
+    """A tag naming a policy that is in no vault: vm_protection fails that VM alone (naming the policy), the other
+    VMs of its vault and of the other vault are protected, the report is written, and the play fails at the end
+    naming the VM that was not protected."""
     fixtures = estate()
     fixtures["virtual_machines"][1]["tags"] = {"AZBACKUP-POLICY": "platinum"}  # tag names compare without case
     sandbox.control.load_fixtures(fixtures)
@@ -280,9 +280,97 @@ def test_unknown_policy_fails_its_vault_after_the_report(run, sandbox):
     proc, doc, tasks = playbook(run, "protect.yml", plugin_inventory(run), extra)
     assert proc.returncode != 0
     failed = tasks["Fail when a VM could not be protected"]
-    assert failed.get("failed") and "vm-plain" in failed["msg"] and "'platinum' does not exist" in failed["msg"]
+    assert failed.get("failed") and "vm-plain" in failed["msg"] and "platinum" in failed["msg"], failed
+    assert "vm-gold" not in failed["msg"] and "vm-stopped" not in failed["msg"], failed["msg"]
     md, html, rows = report(run)
-    assert "protected" in rows["vm-neu"]["protection"] and rows["vm-plain"]["policy"] == "platinum"
-    for name in ("vm-gold", "vm-plain", "vm-stopped"):
-        assert rows[name]["protection"].endswith("failed") and "platinum" in rows[name]["why"], rows[name]
-    assert item_puts(sandbox) == ["vm-neu"]
+    assert rows["vm-plain"]["protection"].endswith("failed") and rows["vm-plain"]["policy"] == "platinum", rows
+    assert "platinum" in rows["vm-plain"]["why"], rows["vm-plain"]
+    for name in ("vm-gold", "vm-stopped", "vm-neu"):
+        assert rows[name]["protection"].endswith("protected"), rows[name]
+    assert item_puts(sandbox) == ["vm-gold", "vm-neu", "vm-stopped"]
+
+
+def test_check_mode_of_the_main_playbook_on_a_new_environment(run, sandbox):
+    """No vault yet: step 1 only predicts the vaults, so step 6 calls no Azure Backup module for them (their read
+    would fail "vault not found") and lists their policies and VMs as planned. Nothing is written."""
+    fixtures = estate()
+    fixtures["vaults"] = []  # the vaults' resource group exists (step 1 requires it)
+    sandbox.control.load_fixtures(fixtures)
+    sandbox.control.clear_requests()
+    hosts = {"vm-gold": {"location": "westeurope", "resource_group": WEU},
+             "vm-neu": {"location": "northeurope", "resource_group": NEU},
+             "vm-old": {"location": "westeurope", "resource_group": WEU}}
+    # Step 5's region check fails every VM while its vault does not exist (check mode creates none): the gate is
+    # widened to fail so that the plan lists them.
+    extra = dict(BASE, azbackup_network_mode="none", azbackup_first_backup=True,
+                 azbackup_protect_readiness=["pass", "warn", "fail"], azbackup_report_dir=str(run.tmp_path / "reports"))
+    proc, doc, tasks = playbook(run, "prepare_backup_environment.yml", static_inventory(run, hosts), extra, check=True)
+    assert proc.returncode == 0, proc.stdout[-5000:]
+    assert writes(sandbox) == []
+    # Step 1 reads the vaults it would create; no request goes inside a vault (no Azure Backup module ran).
+    inside = [e["path"] for e in arm_requests(sandbox) if "/" in e["path"].split("?")[0].partition("/vaults/")[2]]
+    assert inside == [], inside
+    policies = tasks["Ensure the backup policies in each vault"]
+    assert policies.get("skipped") or policies.get("results") == [], policies
+    plan = tasks["List the plan for the vaults this run creates (check mode)"]["msg"]
+    assert sorted(plan) == [
+        "rsv-backup-northeurope: policies gold, silver; planned (vault created by this run): vm-neu",
+        "rsv-backup-westeurope: policies gold, silver; planned (vault created by this run): vm-gold, vm-old"], plan
+    summary = tasks["Show the protection summary"]["msg"]
+    assert summary.startswith("0 of 3 VMs protected, 0 left alone, 0 failed. 3 planned (vault created by this run)."), \
+        summary
+    assert not os.path.exists(run.tmp_path / "reports" / "readiness.md")  # check mode writes no report either
+    for name in ("Protect the ready VMs of each vault", "Read the backup state of each vault's VMs",
+                 "First backup of each newly protected VM", "Read the backup jobs of each vault's VMs"):
+        assert tasks[name].get("skipped") or tasks[name].get("results") == [], (name, tasks[name])
+
+
+def test_left_alone_vm_shows_its_real_protection_and_trigger_failures_fail_the_play(run, sandbox):
+    """vm-old (readiness fails) is already protected in Azure: the report shows that (read by vm_protection_info),
+    and the play leaves it alone. The trigger of vm-neu's first backup is refused (403): the report is written, then
+    the play fails naming vm-neu - while vm-stopped's job that ended Failed stays a reported result."""
+    sandbox.control.clear_faults()
+    sandbox.control.load_fixtures(estate())
+    for policy in POLICIES:
+        assert run.module("backup_policy", dict(policy, vault_name="rsv-backup-westeurope",
+                                                vault_resource_group=VAULT_RG)).get("changed")
+    result = run.module("vm_protection", {"vault_name": "rsv-backup-westeurope", "vault_resource_group": VAULT_RG,
+                                          "vms": [{"name": "vm-old", "resource_group": WEU}], "policy": "gold"})
+    assert result.get("changed") and not result.get("failed"), result
+    sandbox.control.clear_requests()
+    scope = "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.RecoveryServices/vaults/rsv-backup-northeurope" % (
+        sandbox.subscription_id, VAULT_RG)
+    sandbox.control.set_faults(deny=[{"scope": scope, "actions": ["*/backup/action"]}])
+    extra = dict(BASE, azbackup_first_backup=True, azbackup_report_dir=str(run.tmp_path / "reports"))
+    proc, doc, tasks = playbook(run, "protect.yml", plugin_inventory(run), extra)
+    assert proc.returncode != 0
+    md, html, rows = report(run)
+    assert rows["vm-old"]["protection"] == "protected (left alone)" and rows["vm-old"]["policy"] == "gold", rows
+    assert "agent (fail)" in rows["vm-old"]["why"]
+    assert "vm-old" not in item_puts(sandbox)
+    assert rows["vm-stopped"]["code"] == "UserErrorGuestAgentStatusUnavailable" and "Failed" in rows["vm-stopped"][
+        "backup"]
+    assert "Completed" in rows["vm-gold"]["backup"]
+    failed = tasks["Fail when a VM could not be protected"]
+    assert failed.get("failed") and "vm-neu" in failed["msg"] and "first backup" in failed["msg"], failed
+    assert "vm-stopped" not in failed["msg"] and "vm-gold" not in failed["msg"], failed["msg"]
+
+
+def test_demo_step6_reports_the_first_backups(run, sandbox):
+    """`make demo`'s path without containers (DEMO_CONTAINERS=no): the seeded estate, the demo's inventories (the
+    plugin and hosts.yml, with azbackup_first_backup true), step 1 then step 6. The report's Protection section shows
+    a completed first backup and a failed one with its error code."""
+    with open(os.path.join(ROOT, "tests", "sandbox", "fixtures", "seed.json"), encoding="utf-8") as handle:
+        sandbox.control.load_fixtures(json.load(handle))
+    demo = os.path.join(ROOT, "inventories", "demo")
+    inventory = ["-i", os.path.join(demo, "hosts.yml"), "-i", os.path.join(demo, "sandbox.azure_vms.yml")]
+    extra = {"azbackup_report_dir": str(run.tmp_path / "reports"), "azbackup_nsgs": []}
+    for name in ("vaults.yml", "protect.yml"):
+        proc = run.ansible_playbook(*inventory, os.path.join(ROOT, "playbooks", name), "-e", json.dumps(extra),
+                                    env=run.env(ANSIBLE_PYTHON_INTERPRETER=sys.executable))
+        assert proc.returncode == 0, (name, proc.stdout[-5000:], proc.stderr[-3000:])
+    md, html, rows = report(run)
+    assert "## Protection" in md and rows, md
+    assert any("Completed" in r["backup"] for r in rows.values()), rows
+    failed = [r for r in rows.values() if "Failed" in r["backup"]]
+    assert failed and all(r["code"] for r in failed), rows

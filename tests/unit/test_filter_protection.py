@@ -105,7 +105,8 @@ def test_results_join_protection_and_first_backup():
         "UserErrorGuestAgentStatusUnavailable"
     assert rows["rg-a/vm-b"]["failed"] and out["failures"] == ["vm-b (rg-a): protected by vault X"]
     assert rows["rg-a/vm-c"]["state"] == "not protected"
-    assert out["summary"] == {"vms": 3, "protected": 1, "skipped": 1, "failed": 1, "backup_completed": 0,
+    assert out["summary"] == {"vms": 3, "protected": 1, "skipped": 1, "planned_new_vault": 0, "failed": 1,
+                              "backup_completed": 0,
                               "backup_failed": 1, "backup_other": 0, "jobs_completed": 0, "jobs_failed": 0,
                               "jobs_other": 0}
 
@@ -151,3 +152,53 @@ def test_the_most_recent_backup_job_per_vm():
     assert out["vms"]["rg-a/vm-a"]["backup_job"]["status"] == "Completed"
     assert out["vms"]["rg-a/vm-b"]["backup_job"] is None  # another VM of that name
     assert (out["summary"]["jobs_completed"], out["summary"]["jobs_failed"]) == (1, 0)
+
+
+def test_a_vm_left_alone_shows_its_protection_in_azure():
+    hv = {"a": plugin_host("vm-a"), "c": plugin_host("vm-c", verdict="fail"), "d": plugin_host("vm-d", verdict="fail")}
+    p = plan(hv, default_policy="p")
+    vault = p["vaults"][0]
+    assert vault["scope"] == [{"name": n, "resource_group": "rg-a"} for n in ("vm-a", "vm-c", "vm-d")]
+    assert vault["targets"] == [{"name": "vm-a", "resource_group": "rg-a"}]
+    items = {"results": [{"item": vault, "vms": [
+        {"name": "vm-a", "protection_state": "NotProtected"},
+        {"name": "vm-c", "protection_state": "Protected", "policy": "gold", "last_backup_status": "Completed"},
+        {"name": "vm-d", "protection_state": "NotProtected"}]}]}
+    out = protection_results(p, items=items)
+    assert out["vms"]["rg-a/vm-c"]["state"] == "protected (left alone)" and out["vms"]["rg-a/vm-c"]["policy"] == "gold"
+    assert out["vms"]["rg-a/vm-d"]["state"] == "not protected"
+    assert out["summary"]["skipped"] == 2 and out["failures"] == []
+
+
+def test_a_first_backup_not_triggered_is_a_failure_a_failed_job_is_not():
+    hv = {n: plugin_host(n) for n in ("vm-a", "vm-b", "vm-c", "vm-d")}
+    p = plan(hv, default_policy="p")
+    vault = p["vaults"][0]
+    protection = {"results": [{"item": vault, "vms": [{"name": n, "state": "protected", "changed": True}
+                                                      for n in ("vm-a", "vm-b", "vm-c", "vm-d")]}]}
+    backups = {"results": [{"item": vault, "failed": True, "msg": "3 of 4 VMs failed", "jobs": [
+        {"name": "vm-a", "status": "Failed", "error_code": "UserErrorGuestAgentStatusUnavailable", "failed": False},
+        {"name": "vm-b", "triggered": False, "failed": True, "error_code": "AuthorizationFailed", "msg": "HTTP 403"},
+        {"name": "vm-c", "triggered": False, "failed": True, "error_code": "NotProtected", "msg": "not protected"},
+        {"name": "vm-d", "triggered": True, "status": "InProgress", "failed": True, "error_code": "OperationTimedOut",
+         "msg": "still running"}]}]}
+    out = protection_results(p, protection=protection, backups=backups)
+    assert out["failures"] == ["vm-b (rg-a): first backup: AuthorizationFailed: HTTP 403",
+                               "vm-c (rg-a): first backup: NotProtected: not protected",
+                               "vm-d (rg-a): first backup: OperationTimedOut: still running"]
+    assert out["summary"]["backup_failed"] == 1
+
+
+def test_check_mode_vault_that_does_not_exist_yet():
+    hv = {"a": plugin_host("vm-a"), "n": plugin_host("vm-n", region="northeurope"),
+          "c": plugin_host("vm-c", verdict="fail")}
+    p = plan(hv, default_policy="p", existing_vaults=["RSV-BACKUP-WESTEUROPE"])
+    by_name = {v["name"]: v for v in p["vaults"]}
+    new = by_name["rsv-backup-northeurope"]
+    assert new["new"] and new["vms"] == [] and new["scope"] == [] and new["targets"] == []
+    assert new["planned"] == [{"name": "vm-n", "resource_group": "rg-a", "policy": "p"}]
+    assert not by_name["rsv-backup-westeurope"]["new"] and len(by_name["rsv-backup-westeurope"]["vms"]) == 1
+    out = protection_results(p)
+    assert out["vms"]["rg-a/vm-n"]["state"] == "planned (vault created by this run)"
+    assert out["summary"]["planned_new_vault"] == 1
+    assert all(not v["new"] for v in plan(hv, default_policy="p")["vaults"])
