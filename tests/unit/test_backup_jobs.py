@@ -138,8 +138,8 @@ class _Fakes:
             return _backup.Answer(202, {}, None)
 
         def track(*_args, **_kw):
-            if track_error is not None:
-                raise track_error
+            if isinstance(track_error, Exception):
+                raise track_error  # pylint: disable=raising-bad-type
             return {"properties": {"jobId": "new"}}
 
         def listed(*_args, **_kw):
