@@ -134,7 +134,7 @@ class _Fakes:
             self.posts += 1
             outcome = self.answers.pop(0) if self.answers else None
             if isinstance(outcome, Exception):
-                raise outcome
+                raise outcome  # pylint: disable=raising-bad-type
             return _backup.Answer(202, {}, None)
 
         def track(*_args, **_kw):
