@@ -1,6 +1,7 @@
 """Protected VMs for the backup tests, made in-process with raw sandbox requests (refreshContainers, a V1 policy,
 one protected-item PUT per VM), so the tests of backup_now do not depend on vm_protection."""
 
+import contextlib
 import json
 import os
 import sys
@@ -52,8 +53,26 @@ def estate(sandbox, vms, vault="rsv1", vault_rg="rg-backup"):
     sandbox.control.load_fixtures({"virtual_machines": [dict({"resource_group": "rg-app"}, **vm) for vm in vms]})
 
 
+@contextlib.contextmanager
+def without_faults(sandbox):
+    """The session's fault profile set aside while a test sets up its estate with raw requests (which do not
+    retry), then put back: the faults are for the modules under test."""
+    settings = sandbox.control._call("GET", "faults")  # pylint: disable=protected-access
+    sandbox.control.clear_faults()
+    try:
+        yield
+    finally:
+        sandbox.control._call("POST", "faults", settings)  # pylint: disable=protected-access
+
+
 def protect(sandbox, names, policy="p1", vault="rsv1", vault_rg="rg-backup", rg="rg-app"):
-    """Protect the VMs ``names`` with a V1 daily policy: policy PUT, refresh, one PUT per VM (each waited for)."""
+    """Protect the VMs ``names`` with a V1 daily policy: policy PUT, refresh, one PUT per VM (each waited for), with
+    the fault profile set aside."""
+    with without_faults(sandbox):
+        _protect(sandbox, names, policy, vault, vault_rg, rg)
+
+
+def _protect(sandbox, names, policy, vault, vault_rg, rg):
     arm = RawArm(sandbox)
     vpath = vault_path(vault_rg, vault)
     status, _headers, body = arm.send("PUT", "%s/backupPolicies/%s" % (vpath, policy), policy_body(), api_version=API)
