@@ -72,7 +72,8 @@ options:
     description:
       - The names of the vaults that exist (check mode, where step 1 only predicts the vaults). A vault of the plan
         that is not among them gets no C(vms) and no C(scope) (no Azure Backup module can read a vault that does not
-        exist); its VMs are marked C(new_vault) and listed in its C(planned). Omitted, every vault is taken to exist.
+        exist); its VMs are marked C(new_vault) and listed in its C(planned). Omitted, null or an empty string, every
+        vault is taken to exist.
     type: list
     elements: str
 """
@@ -197,6 +198,9 @@ def protection_plan(hosts, hostvars, readiness=None, allowed=("pass", "warn"), t
                                  % (", ".join(ORDER), ", ".join(bad)))
     vault_pattern = vault_pattern or "rsv-backup-{region}"
     pending = {str(p).lower() for p in pending_policies or []}
+    if isinstance(existing_vaults, str) and existing_vaults.strip() in ("", "None"):
+        # ansible-core 2.16 renders a template that is none as '' or 'None': the same as omitted.
+        existing_vaults = None
     existing = None if existing_vaults is None else {str(v).lower() for v in existing_vaults}
     report_given = bool(readiness) and bool(readiness.get("vms") is not None)
     by_id, by_rg_name, by_name = _index(readiness if report_given else None)
