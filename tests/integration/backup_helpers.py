@@ -69,7 +69,7 @@ def protect(sandbox, names, policy="p1", vault="rsv1", vault_rg="rg-backup", rg=
     """Protect the VMs ``names`` with a V1 daily policy: policy PUT, refresh, one PUT per VM (each waited for), with
     the fault profile set aside."""
     with without_faults(sandbox):
-        _protect(sandbox, names, policy, vault, vault_rg, rg)
+        return _protect(sandbox, names, policy, vault, vault_rg, rg)
 
 
 def _protect(sandbox, names, policy, vault, vault_rg, rg):
