@@ -14,7 +14,6 @@ protect anything never load it.
 
 from __future__ import annotations
 
-import json
 import re
 
 from ansible_collections.azbackup.vmprep.plugins.module_utils._errors import AzbError
@@ -81,17 +80,9 @@ class Answer(object):
 
 
 def _json_of(http, what):
-    from ansible_collections.azbackup.vmprep.plugins.module_utils._client import _load
+    from ansible_collections.azbackup.vmprep.plugins.module_utils._client import json_of
 
-    _load(http)
-    text = http.text()
-    if not text:
-        return None
-    try:
-        return json.loads(text)
-    except ValueError:
-        raise AzbError("Azure answered %s with a body that is not JSON; nothing was planned from it." % what,
-                       status=http.status_code, code="UnreadableAnswer")
+    return json_of(http, what)
 
 
 def capture(pipeline_response, _deserialized, _headers):

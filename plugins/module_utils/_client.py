@@ -363,7 +363,12 @@ def raw(pipeline_response, _deserialized, _headers):
     Whatever the SDK's model shape (flattened snake_case models of older releases, REST-shaped ones of newer), the
     collection reads the same JSON. An answer that is not JSON fails instead of being guessed at.
     """
-    http = pipeline_response.http_response
+    return json_of(pipeline_response.http_response)
+
+
+def json_of(http, what=None):
+    """The JSON body of an HTTP answer (None when empty); AzbError UnreadableAnswer when it is not JSON. ``what``
+    names the answer in the error (default: the request's method and URL)."""
     _load(http)
     text = http.text()
     if not text:
@@ -371,9 +376,9 @@ def raw(pipeline_response, _deserialized, _headers):
     try:
         return json.loads(text)
     except ValueError:
-        raise AzbError("Azure answered %s %s with a body that is not JSON; nothing was planned from it."
-                       % (http.request.method, http.request.url.split("?")[0]), status=http.status_code,
-                       code="UnreadableAnswer")
+        raise AzbError("Azure answered %s with a body that is not JSON; nothing was planned from it."
+                       % (what or "%s %s" % (http.request.method, http.request.url.split("?")[0])),
+                       status=http.status_code, code="UnreadableAnswer")
 
 
 class AzureClients(object):
